@@ -77,6 +77,62 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX fragment_tags_ingredient ON fragment_tags(ingredient);
     """,
+    # jobs of the producer web app and `vlinder add --queue` (pipeline/jobs.py)
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL DEFAULT 'queued',
+        stage TEXT NOT NULL DEFAULT '',
+        progress REAL NOT NULL DEFAULT 0,
+        eta REAL,
+        message TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        upload TEXT NOT NULL DEFAULT '',
+        source_name TEXT NOT NULL DEFAULT '',
+        params TEXT NOT NULL DEFAULT '{}',
+        slug TEXT NOT NULL DEFAULT '',
+        worker TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        heartbeat TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX jobs_state ON jobs(state);
+    """,
+    # search (pipeline/search.py): analysed columns on fragments (one key per word: folded
+    # lemma stems; compound parts), an FTS5 index over them and the raw text (external content,
+    # kept in sync by triggers), fragment vectors (multilingual-e5-small) and search settings
+    """
+    ALTER TABLE fragments ADD COLUMN terms TEXT NOT NULL DEFAULT '';
+    ALTER TABLE fragments ADD COLUMN parts TEXT NOT NULL DEFAULT '';
+    CREATE VIRTUAL TABLE fragments_fts USING fts5(
+        text, terms, parts,
+        content = 'fragments', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER fragments_fts_insert AFTER INSERT ON fragments BEGIN
+        INSERT INTO fragments_fts (rowid, text, terms, parts)
+        VALUES (new.id, new.text, new.terms, new.parts);
+    END;
+    CREATE TRIGGER fragments_fts_delete AFTER DELETE ON fragments BEGIN
+        INSERT INTO fragments_fts (fragments_fts, rowid, text, terms, parts)
+        VALUES ('delete', old.id, old.text, old.terms, old.parts);
+    END;
+    CREATE TRIGGER fragments_fts_update AFTER UPDATE OF text, terms, parts ON fragments BEGIN
+        INSERT INTO fragments_fts (fragments_fts, rowid, text, terms, parts)
+        VALUES ('delete', old.id, old.text, old.terms, old.parts);
+        INSERT INTO fragments_fts (rowid, text, terms, parts)
+        VALUES (new.id, new.text, new.terms, new.parts);
+    END;
+    INSERT INTO fragments_fts (fragments_fts) VALUES ('rebuild');
+    CREATE TABLE text_vectors (
+        text_hash TEXT NOT NULL,
+        model TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (text_hash, model)
+    );
+    CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 STAGES = ("ingest", "transcribe", "tag", "publish")
@@ -199,11 +255,14 @@ class Catalogue:
                 "INSERT INTO chapters (slug, idx, start, end, title, summary) VALUES (?,?,?,?,?,?)",
                 [(slug, c.index, c.start, c.end, c.title, c.summary) for c in chapters],
             )
+            from .analysis import index_fields  # search columns (lazy: loads word tables)
+
             for f in fragments:
+                fields = index_fields(f.text)
                 cur = self.conn.execute(
-                    "INSERT INTO fragments (slug, idx, chapter, start, end, text)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (slug, f.index, f.chapter, f.start, f.end, f.text),
+                    "INSERT INTO fragments (slug, idx, chapter, start, end, text, terms, parts)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (slug, f.index, f.chapter, f.start, f.end, f.text, fields.terms, fields.parts),
                 )
                 self.conn.executemany(
                     "INSERT INTO fragment_tags (fragment_id, ingredient, score, evidence, source)"
@@ -223,6 +282,241 @@ class Catalogue:
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         """Read-only helper for tests and reports."""
         return list(self.conn.execute(sql, params))
+
+    # jobs (producer uploads, `vlinder add --queue`) ---------------------------
+    _JOB_FIELDS = (
+        "state",
+        "stage",
+        "progress",
+        "eta",
+        "message",
+        "error",
+        "upload",
+        "source_name",
+        "params",
+        "slug",
+        "worker",
+        "heartbeat",
+    )
+
+    def create_job(
+        self, job_id: str, *, upload: str, source_name: str, params: dict[str, Any]
+    ) -> None:
+        now = _now()
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO jobs (id, state, stage, upload, source_name, params, created,"
+                " updated) VALUES (?, 'queued', 'queued', ?, ?, ?, ?, ?)",
+                (job_id, upload, source_name, json.dumps(params, ensure_ascii=False), now, now),
+            )
+
+    def job(self, job_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+
+    def jobs(self, limit: int = 50) -> list[sqlite3.Row]:
+        return list(
+            self.conn.execute("SELECT * FROM jobs ORDER BY created DESC, id LIMIT ?", (limit,))
+        )
+
+    def jobs_in_state(self, *states: str) -> list[sqlite3.Row]:
+        marks = ",".join("?" * len(states))
+        return list(
+            self.conn.execute(
+                f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY created", states
+            )
+        )
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        unknown = set(fields) - set(self._JOB_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown job fields: {sorted(unknown)}")
+        if "params" in fields and not isinstance(fields["params"], str):
+            fields["params"] = json.dumps(fields["params"], ensure_ascii=False)
+        sets = ", ".join(f"{k} = :{k}" for k in fields)
+        with self.conn:
+            self.conn.execute(
+                f"UPDATE jobs SET {sets}, updated = :updated WHERE id = :id",
+                {**fields, "updated": _now(), "id": job_id},
+            )
+
+    def claim_job(self, job_id: str, worker: str) -> bool:
+        """Mark a queued job running for ``worker``; False when it is not queued (any more)."""
+        now = _now()
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1,"
+                " error = '', heartbeat = ?, updated = ? WHERE id = ? AND state = 'queued'",
+                (worker, now, now, job_id),
+            )
+        return cur.rowcount == 1
+
+    def requeue_job(self, job_id: str, from_states: tuple[str, ...]) -> bool:
+        """Put a job back in the queue state; False when it is in none of ``from_states``."""
+        marks = ",".join("?" * len(from_states))
+        with self.conn:
+            cur = self.conn.execute(
+                f"UPDATE jobs SET state = 'queued', worker = '', error = '', eta = NULL,"
+                f" updated = ? WHERE id = ? AND state IN ({marks})",
+                (_now(), job_id, *from_states),
+            )
+        return cur.rowcount == 1
+
+    # search (pipeline/search.py) --------------------------------------------
+    def search_match(self, match: str) -> list[tuple[int, float]]:
+        """(fragment id, bm25 score; higher is better) of every fragment matching an FTS5
+        expression. ``match`` is built by pipeline.search from quoted keys only."""
+        return [
+            (r[0], -r[1])
+            for r in self.conn.execute(
+                "SELECT rowid, bm25(fragments_fts) FROM fragments_fts WHERE fragments_fts MATCH ?",
+                (match,),
+            )
+        ]
+
+    def search_df(self, match: str) -> int:
+        """How many fragments match an FTS5 expression (for idf weights)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM fragments_fts WHERE fragments_fts MATCH ?", (match,)
+        ).fetchone()
+        return int(row[0])
+
+    def search_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM fragments").fetchone()[0])
+
+    def search_fragment_ids(
+        self,
+        *,
+        ingredients: Iterable[str] = (),
+        slug: str | None = None,
+        speaker: str | None = None,
+    ) -> set[int]:
+        """Ids of the fragments that pass the filters: tagged with any of ``ingredients``,
+        in episode ``slug``, in an episode with a speaker whose name contains ``speaker``."""
+        sql = "SELECT f.id FROM fragments f JOIN episodes e ON e.slug = f.slug WHERE 1"
+        params: list[Any] = []
+        wanted = list(ingredients)
+        if wanted:
+            marks = ",".join("?" * len(wanted))
+            sql += (
+                " AND f.id IN (SELECT fragment_id FROM fragment_tags"
+                f" WHERE ingredient IN ({marks}))"
+            )
+            params.extend(wanted)
+        if slug:
+            sql += " AND f.slug = ?"
+            params.append(slug)
+        if speaker:
+            sql += (
+                " AND EXISTS (SELECT 1 FROM json_each(e.speakers) s"
+                " WHERE s.value LIKE '%' || ? || '%')"
+            )
+            params.append(speaker)
+        return {r[0] for r in self.conn.execute(sql, params)}
+
+    def search_rows(self, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+        """Fragment rows with their episode's title, date and speakers, by id."""
+        wanted = list(ids)
+        out: dict[int, sqlite3.Row] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                "SELECT f.id, f.slug, f.idx, f.chapter, f.start, f.end, f.text,"
+                " e.title AS episode_title, e.date AS episode_date, e.speakers AS speakers"
+                f" FROM fragments f JOIN episodes e ON e.slug = f.slug WHERE f.id IN ({marks})",
+                chunk,
+            ):
+                out[r["id"]] = r
+        return out
+
+    def search_tags(self, ids: Iterable[int]) -> dict[int, list[tuple[str, float]]]:
+        """(ingredient, score) of each fragment, best first; fragments without tags are absent."""
+        wanted = list(ids)
+        out: dict[int, list[tuple[str, float]]] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                "SELECT fragment_id, ingredient, score FROM fragment_tags"
+                f" WHERE fragment_id IN ({marks}) ORDER BY score DESC, ingredient",
+                chunk,
+            ):
+                out.setdefault(r[0], []).append((r[1], r[2]))
+        return out
+
+    def tagged_fragments(self, ingredients: Iterable[str]) -> dict[int, float]:
+        """Fragment id -> best tag score among ``ingredients``."""
+        wanted = list(ingredients)
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute(
+                "SELECT fragment_id, MAX(score) FROM fragment_tags"
+                f" WHERE ingredient IN ({marks}) GROUP BY fragment_id",
+                wanted,
+            )
+        }
+
+    def listing_fragment_ids(self, ids: Iterable[int], limit: int) -> list[int]:
+        """Ids in catalogue order (newest episode first, then time in the episode)."""
+        wanted = list(ids)
+        if not wanted:
+            return []
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _wanted (id INTEGER PRIMARY KEY)")
+        self.conn.execute("DELETE FROM _wanted")
+        self.conn.executemany("INSERT INTO _wanted (id) VALUES (?)", [(i,) for i in wanted])
+        rows = self.conn.execute(
+            "SELECT f.id FROM fragments f JOIN _wanted w ON w.id = f.id"
+            " JOIN episodes e ON e.slug = f.slug ORDER BY e.date DESC, f.slug, f.start LIMIT ?",
+            (limit,),
+        )
+        return [r[0] for r in rows]
+
+    def search_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM search_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_search_meta(self, key: str, value: str) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO search_meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def fragment_texts(self) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in self.conn.execute("SELECT id, text FROM fragments")]
+
+    def set_search_columns(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """Rewrite the analysed columns: (fragment id, terms, parts); triggers update FTS5."""
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE fragments SET terms = ?, parts = ? WHERE id = ?",
+                [(terms, parts, fid) for fid, terms, parts in rows],
+            )
+
+    def text_vectors(self, hashes: Iterable[str], model: str) -> dict[str, bytes]:
+        wanted = list(hashes)
+        out: dict[str, bytes] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT text_hash, vector FROM text_vectors WHERE model = ?"
+                f" AND text_hash IN ({marks})",
+                [model, *chunk],
+            ):
+                out[r[0]] = r[1]
+        return out
+
+    def put_text_vectors(self, rows: Iterable[tuple[str, bytes]], model: str) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO text_vectors (text_hash, model, vector) VALUES (?, ?, ?)",
+                [(h, model, v) for h, v in rows],
+            )
 
 
 def open_catalogue(ws: Any) -> Catalogue:

@@ -158,3 +158,44 @@ def list_episodes(ws: Workspace) -> list[Episode]:
         return []
     eps = [load_episode(ws, p.parent.name) for p in sorted(ws.episodes_dir.glob("*/episode.toml"))]
     return sorted(eps, key=lambda e: (e.date, e.slug), reverse=True)
+
+
+def remove_episode(ws: Workspace, slug: str) -> list[str]:
+    """Remove an episode: its folder, ``transcripts/<slug>.*`` and its catalogue rows.
+
+    Returns the removed paths (relative to the workspace). The folder is first renamed into
+    ``.vlinder/tmp`` so a reader never sees half of it.
+    """
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .db import open_catalogue
+
+    folder = ws.episode_dir(slug)
+    if "/" in slug or slug in ("", ".", ".."):
+        raise NotFoundError(f"aflevering '{slug}' bestaat niet (zie `vlinder list`)")
+    with ws.lock():
+        in_catalogue = False
+        if ws.catalogue_path.exists():
+            with open_catalogue(ws) as cat:
+                in_catalogue = slug in cat.slugs()
+        transcripts = (
+            sorted(ws.transcripts_dir.glob(f"{slug}.*")) if ws.transcripts_dir.exists() else []
+        )
+        if not folder.exists() and not in_catalogue and not transcripts:
+            raise NotFoundError(f"aflevering '{slug}' bestaat niet (zie `vlinder list`)")
+        removed: list[str] = []
+        if folder.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f"removed-{slug}.", dir=ws.tmp_dir))
+            os.replace(folder, trash / slug)
+            shutil.rmtree(trash, ignore_errors=True)
+            removed.append(str(folder.relative_to(ws.root)))
+        for path in transcripts:
+            path.unlink(missing_ok=True)
+            removed.append(str(path.relative_to(ws.root)))
+        if in_catalogue:
+            with open_catalogue(ws) as cat:
+                cat.delete_episode(slug)
+    return removed

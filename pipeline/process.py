@@ -18,6 +18,9 @@ def check_transcript_file(path: Path) -> None:
 
     Raises :class:`pipeline.errors.TranscriptError` naming the bad line.
     """
+    from .transcripts import parse_transcript_file
+
+    parse_transcript_file(path)
 
 
 def after_ingest(
@@ -29,4 +32,30 @@ def after_ingest(
     progress: Progress | None = None,
 ) -> list[str]:
     """Run the stages after ingest for one episode; returns Dutch status lines for the CLI."""
-    return []
+    from .transcribe import import_transcript, transcribe_episode
+
+    lines: list[str] = []
+    if transcript_file is not None:
+        result = import_transcript(ws, slug, transcript_file)
+        lines.append(f"Transcript geïmporteerd: {result.segments} segmenten.")
+    elif transcribe:
+        result = transcribe_episode(ws, slug, progress=progress)
+        if result.status == "cached":
+            lines.append("Transcript is al actueel.")
+        else:
+            lines.append(
+                f"Getranscribeerd: {result.segments} segmenten "
+                f"({result.duration / max(result.elapsed, 1e-6):.1f}x realtime)."
+            )
+    else:
+        return lines
+    try:
+        from .tag import tag_episode  # type: ignore[attr-defined]
+    except (ImportError, AttributeError):
+        return lines
+    outcome = tag_episode(ws, slug)
+    if isinstance(outcome, str):
+        lines.append(outcome)
+    elif isinstance(outcome, list | tuple) and all(isinstance(x, str) for x in outcome):
+        lines.extend(outcome)
+    return lines

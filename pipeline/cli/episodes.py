@@ -1,7 +1,333 @@
-"""CLI commands of the episodes stage (placeholder: filled in by its issue)."""
+"""CLI commands of the episodes stage: init, add, list, show, remove, reindex."""
 
 from __future__ import annotations
 
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from . import Context, pass_ctx
+
+
+def _mmss(seconds: float) -> str:
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _lufs(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if not math.isfinite(value) or value <= -99.0:
+        return f"-inf {unit} (stil)"
+    return f"{value:.1f} {unit}"
+
+
+@contextlib.contextmanager
+def _progressbar(label: str) -> Iterator[object]:
+    """A click progress bar on stderr, driven by ``progress(done_s, total_s)`` callbacks."""
+    state: dict[str, object] = {"bar": None, "done": 0}
+    stack = contextlib.ExitStack()
+
+    stderr = click.get_text_stream("stderr")
+    interactive = stderr.isatty()
+
+    def progress(done: float, total: float) -> None:
+        if total <= 0 or not interactive:
+            return
+        bar = state["bar"]
+        if bar is None:
+            bar = stack.enter_context(
+                click.progressbar(length=1000, label=label, file=stderr, width=30)
+            )
+            state["bar"] = bar
+        step = int(1000 * min(done, total) / total)
+        delta = step - int(state["done"])  # type: ignore[call-overload]
+        if delta > 0:
+            bar.update(delta)  # type: ignore[attr-defined]
+            state["done"] = step
+
+    with stack:
+        yield progress
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init_cmd(directory: Path) -> None:
+    """Maak een nieuwe werkruimte in DIRECTORY (mappen, vlinder.toml, taxonomie)."""
+    from ..workspace import init_workspace
+
+    ws = init_workspace(directory)
+    click.echo(f"Werkruimte klaar in {ws.root}")
+    click.echo(f"Pas {ws.settings_path.name} aan (titel, auteur, e-mail, base_url).")
+
+
+@click.command("add")
+@click.argument("recording", type=click.Path(path_type=Path))
+@click.option(
+    "--title", "-t", default="", help="Titel (standaard: uit de tags of de bestandsnaam)."
+)
+@click.option(
+    "--date", "-d", "date", default="", help="Datum JJJJ-MM-DD (standaard: uit de tags of vandaag)."
+)
+@click.option("--speaker", "-s", "speakers", multiple=True, help="Spreker; herhaal voor meerdere.")
+@click.option("--description", default="", help="Korte beschrijving (shownotes).")
+@click.option("--event", default="", help="Evenement, bijv. 'Symposium Dijkversterking 2025'.")
+@click.option(
+    "--kind",
+    type=click.Choice(["talk", "interview"]),
+    default="talk",
+    show_default=True,
+    help="Soort opname.",
+)
+@click.option("--force", is_flag=True, help="Voeg toe, ook als deze opname er al is.")
+@click.option("--no-transcribe", is_flag=True, help="Sla het uitschrijven (Whisper) over.")
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Zet de opname in de wachtrij (vlinder worker / vlinder serve verwerkt haar) "
+    "in plaats van haar nu te verwerken.",
+)
+@click.option(
+    "--transcript",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Importeer een bestaand transcript (VTT/SRT/JSON) in plaats van Whisper.",
+)
+@pass_ctx
+def add_cmd(
+    ctx: Context,
+    recording: Path,
+    title: str,
+    date: str,
+    speakers: tuple[str, ...],
+    description: str,
+    event: str,
+    kind: str,
+    force: bool,
+    no_transcribe: bool,
+    transcript: Path | None,
+    queue: bool = False,
+) -> None:
+    """Voeg een opname toe als aflevering: genormaliseerde podcast-MP3 plus metadata.
+
+    RECORDING mag wav, mp3, m4a/aac, ogg/opus, flac of een video met geluid (mp4, mov) zijn.
+    Drukt de slug van de nieuwe aflevering af.
+    """
+    from .. import process
+    from ..episodes import parse_date
+    from ..ingest import EpisodeInput, ingest
+
+    ws = ctx.ws
+    parsed_date = parse_date(date) if date else None
+    if queue:
+        from ..jobs import queue_recording
+
+        if transcript is not None or force:
+            raise click.UsageError("--queue gaat niet samen met --transcript of --force")
+        job = queue_recording(
+            ws,
+            recording,
+            title=title,
+            date=parsed_date.isoformat() if parsed_date else "",
+            speakers=speakers,
+            description=description,
+            event=event,
+            kind=kind,
+            transcribe=not no_transcribe,
+        )
+        click.echo(job.id)
+        click.echo("In de wachtrij gezet; volg de taak met `vlinder jobs`.", err=True)
+        return
+    if transcript is not None:
+        process.check_transcript_file(transcript)
+    meta = EpisodeInput(
+        title=title,
+        date=parsed_date,
+        speakers=speakers,
+        description=description,
+        event=event,
+        kind=kind,
+    )
+    with _progressbar("Audio normaliseren") as progress:
+        result = ingest(ws, recording, meta, force=force, progress=progress)  # type: ignore[arg-type]
+    for warning in result.warnings:
+        click.echo(f"Waarschuwing: {warning}", err=True)
+    if result.resumed:
+        click.echo(
+            f"Deze opname was al (deels) toegevoegd; aflevering '{result.episode.slug}' is afgemaakt.",
+            err=True,
+        )
+    click.echo(result.episode.slug)
+    with _progressbar("Uitschrijven") as progress:
+        lines = process.after_ingest(
+            ws,
+            result.episode.slug,
+            transcribe=not no_transcribe,
+            transcript_file=transcript,
+            progress=progress,  # type: ignore[arg-type]
+        )
+    for line in lines:
+        click.echo(line)
+
+
+_STATUS = {"done": "✓", "failed": "✗", "running": "…", "pending": "·", "stale": "~"}
+
+
+def _stage_cells(stages: dict[str, object]) -> list[str]:
+    from ..db import STAGES
+
+    cells = []
+    for stage in STAGES:
+        row = stages.get(stage)
+        status = row["status"] if row is not None else ""  # type: ignore[index]
+        cells.append(_STATUS.get(status, status or "-"))
+    return cells
+
+
+def _catalogue_stages(ctx: Context) -> dict[str, dict[str, object]]:
+    from ..db import open_catalogue
+
+    ws = ctx.ws
+    if not ws.catalogue_path.exists():
+        return {}
+    with open_catalogue(ws) as cat:
+        rows = cat.query("SELECT * FROM stages")
+    out: dict[str, dict[str, object]] = {}
+    for row in rows:
+        out.setdefault(row["slug"], {})[row["stage"]] = row
+    return out
+
+
+@click.command("list")
+@pass_ctx
+def list_cmd(ctx: Context) -> None:
+    """Toon alle afleveringen: slug, datum, titel, duur en de status per stap."""
+    from ..db import STAGES
+    from ..episodes import list_episodes
+
+    episodes = list_episodes(ctx.ws)
+    if not episodes:
+        click.echo("Nog geen afleveringen. Voeg er een toe met `vlinder add OPNAME`.")
+        return
+    stages = _catalogue_stages(ctx)
+    header = ["slug", "datum", "titel", "duur", *STAGES]
+    rows = []
+    for ep in episodes:
+        title = ep.title if len(ep.title) <= 40 else ep.title[:39] + "…"
+        rows.append(
+            [
+                ep.slug,
+                ep.date.isoformat(),
+                title,
+                _mmss(ep.duration),
+                *_stage_cells(stages.get(ep.slug, {})),
+            ]
+        )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if any(ep.slug not in stages for ep in episodes):
+        click.echo(
+            "(niet alle afleveringen staan in de catalogus: draai `vlinder reindex`)", err=True
+        )
+
+
+@click.command("show")
+@click.argument("slug")
+@pass_ctx
+def show_cmd(ctx: Context, slug: str) -> None:
+    """Toon de metadata, het luidheidsrapport en de status van een aflevering."""
+    from ..db import STAGES
+    from ..episodes import load_episode
+
+    ws = ctx.ws
+    ep = load_episode(ws, slug)
+    lines = [
+        ("Slug", ep.slug),
+        ("Titel", ep.title),
+        ("Datum", ep.date.isoformat()),
+        ("Sprekers", ", ".join(ep.speakers) or "-"),
+        ("Soort", ep.kind),
+        ("Evenement", ep.event or "-"),
+        ("Beschrijving", ep.description or "-"),
+        ("Duur", _mmss(ep.duration)),
+        ("Audio", f"{ws.episode_dir(slug).relative_to(ws.root)}/{ep.audio_file}"),
+        ("Grootte", f"{ep.audio_bytes / 1024 / 1024:.1f} MB"),
+        ("Bronbestand", ep.source_name or "-"),
+        ("Inhoudshash", ep.content_hash or "-"),
+        ("GUID", ep.guid),
+    ]
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        click.echo(f"{key.ljust(width)}  {value}")
+    click.echo("")
+    click.echo("Luidheid            voor          na")
+    loud = ep.loudness
+    if loud is None:
+        click.echo("  (niet gemeten)")
+    else:
+        click.echo(
+            f"  geïntegreerd      {_lufs(loud.input_i, 'LUFS'):<13} {_lufs(loud.output_i, 'LUFS')}"
+        )
+        click.echo(
+            f"  true peak         {_lufs(loud.input_tp, 'dBTP'):<13} {_lufs(loud.output_tp, 'dBTP')}"
+        )
+        click.echo(
+            f"  bereik (LRA)      {_lufs(loud.input_lra, 'LU'):<13} {_lufs(loud.output_lra, 'LU')}"
+        )
+    click.echo("")
+    click.echo("Stappen")
+    stages = _catalogue_stages(ctx).get(slug, {})
+    for stage in STAGES:
+        row = stages.get(stage)
+        if row is None:
+            click.echo(f"  {stage:<11} -")
+        else:
+            msg = f" ({row['message']})" if row["message"] else ""  # type: ignore[index]
+            click.echo(f"  {stage:<11} {row['status']}{msg}  {row['updated']}")  # type: ignore[index]
+
+
+@click.command("remove")
+@click.argument("slug")
+@click.option("--yes", "-y", is_flag=True, help="Niet om bevestiging vragen.")
+@pass_ctx
+def remove_cmd(ctx: Context, slug: str, yes: bool) -> None:
+    """Verwijder een aflevering: de map, de transcripten en de catalogusregels."""
+    from ..episodes import load_episode, remove_episode
+    from ..errors import NotFoundError, WorkspaceError
+
+    ws = ctx.ws
+    try:
+        label = f"'{load_episode(ws, slug).title}' ({slug})"
+    except NotFoundError:
+        label = slug
+    except WorkspaceError:
+        label = slug
+    if not yes and not click.confirm(f"Aflevering {label} verwijderen?", default=False):
+        click.echo("Niets verwijderd.")
+        return
+    removed = remove_episode(ws, slug)
+    click.echo(f"Verwijderd: {slug} ({len(removed)} onderdelen)")
+
+
+@click.command("reindex")
+@pass_ctx
+def reindex_cmd(ctx: Context) -> None:
+    """Bouw de catalogus opnieuw op uit de bestanden (episode.toml, transcripten)."""
+    from ..errors import WorkspaceError
+    from ..reindex import reindex
+
+    report = reindex(ctx.ws)
+    click.echo(f"{len(report.indexed)} afleveringen geïndexeerd, {len(report.removed)} verwijderd.")
+    for problem in report.problems:
+        click.echo(f"Probleem: {problem}", err=True)
+    if report.problems:
+        raise WorkspaceError(f"{len(report.problems)} afleveringen konden niet worden gelezen")
+
+
+COMMANDS: list[click.Command] = [init_cmd, add_cmd, list_cmd, show_cmd, remove_cmd, reindex_cmd]

@@ -1,0 +1,481 @@
+"""Dutch analysis for search: word keys, compound splitting, related terms.
+
+Builds on :mod:`pipeline.text` (folding, Snowball stems):
+
+* :func:`key` maps a word form to one search key: lemma (simplemma, so ``symposia`` ->
+  ``symposium``, ``deelden`` -> ``delen``, ``risico's`` -> ``risico``), folded and stemmed.
+* :func:`split_compound` splits a Dutch compound into its parts by word frequency
+  (``natuurcompensatie`` -> ``natuur`` + ``compensatie``, ``verkenningsfase`` -> ``verkenning``
+  + ``fase``): a split is taken when its parts are more common than the whole word.
+* :class:`Thesaurus` holds groups of related words and phrases (data in
+  ``pipeline/data/thesaurus.toml``): ``moed`` ~ ``lef``, ``durven``; ``samen eten`` ~ ``lunch``.
+* :func:`index_fields` gives the analysed columns of a fragment for the full-text index and
+  :func:`analyse_query` turns a query as people type it into weighted concepts.
+
+The lemma and frequency tables load lazily (a few hundred ms, once per process).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+
+from .text import fold, stem
+
+# Bump when the analysis changes: stored index columns are rebuilt when this differs.
+ANALYSIS_VERSION = "1"
+
+THESAURUS_PATH = Path(__file__).parent / "data" / "thesaurus.toml"
+
+_WORD = re.compile(r"[0-9a-zà-ÿ]+(?:['’][a-z]+)?")
+
+# Parts that never stand alone as the head or tail of a compound: prefixes, particles and
+# suffixes (``ver|kenning``, ``aan|spreken``, ``water|schap`` are no compounds to split).
+_NO_HEAD = frozenset(
+    [
+        "aan",
+        "af",
+        "al",
+        "be",
+        "bij",
+        "by",
+        "de",
+        "der",
+        "des",
+        "door",
+        "een",
+        "er",
+        "ge",
+        "her",
+        "in",
+        "mede",
+        "mee",
+        "met",
+        "mis",
+        "na",
+        "niet",
+        "om",
+        "on",
+        "ont",
+        "onder",
+        "op",
+        "over",
+        "per",
+        "te",
+        "ter",
+        "toe",
+        "tot",
+        "uit",
+        "van",
+        "ver",
+        "voor",
+        "weg",
+        "wan",
+        "zo",
+    ]
+)
+_NO_TAIL = frozenset(
+    [
+        "aar",
+        "aard",
+        "ant",
+        "baar",
+        "de",
+        "den",
+        "der",
+        "dom",
+        "dt",
+        "en",
+        "end",
+        "er",
+        "es",
+        "heid",
+        "ig",
+        "ing",
+        "isch",
+        "je",
+        "jes",
+        "lijk",
+        "lijke",
+        "lijkheid",
+        "loos",
+        "ner",
+        "nis",
+        "sel",
+        "ster",
+        "te",
+        "ten",
+        "tje",
+        "tjes",
+        "tie",
+        "zaam",
+        "schap",
+        "schappen",
+        "heden",
+        "ingen",
+        "achtig",
+        "erig",
+        "ische",
+    ]
+)
+_LINKS = ("", "s", "e", "en", "er")
+_MIN_PART = 3
+_MIN_COMPOUND = 7
+
+
+# words ------------------------------------------------------------------------------------
+def words(text: str) -> list[str]:
+    """Lower-case word forms with their diacritics, apostrophe plurals joined
+    (``risico's`` -> ``risicos``); hyphens and slashes split words (``wij-zij``)."""
+    out = []
+    for w in _WORD.findall(text.lower().replace("’", "'").replace("‘", "'")):
+        if w.endswith("'s") and len(w) > 3:
+            out.append(w[:-2])  # risico's -> risico (plural of a word ending in a vowel)
+        else:
+            out.append(w.replace("'", ""))
+    return out
+
+
+@cache
+def _lemmatizer() -> object:
+    import simplemma  # noqa: F401  (loads its Dutch tables on first use)
+
+    return simplemma
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The dictionary form of a lower-case word (unknown words come back as they are)."""
+    if len(word) < 3 or word.isdigit():
+        return word
+    irregular = _forms().get(fold(word))
+    if irregular:
+        return irregular
+    simplemma = _lemmatizer()
+    try:
+        found = simplemma.lemmatize(word, lang="nl")  # type: ignore[attr-defined]
+    except (ValueError, KeyError):  # pragma: no cover - defensive: odd input
+        found = word
+    return found.lower() if found else word
+
+
+@lru_cache(maxsize=200_000)
+def key(word: str) -> str:
+    """The search key of one word form: folded stem of its lemma."""
+    return stem(fold(lemma(word)))
+
+
+# compounds --------------------------------------------------------------------------------
+@cache
+def _frequencies() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("nl")
+
+
+def _zipf(word: str) -> float:
+    freq = _frequencies().get(word, 0.0)
+    # capped: very common short words (ter, ver) must not make accidental splits win
+    return min(math.log10(freq) + 9, 5.0) if freq > 0 else 0.0
+
+
+def _known(word: str) -> float:
+    """Zipf frequency of a word or of its lemma (``prijzen`` is known through ``prijs``)."""
+    z = _zipf(word)
+    if z < 2.5 and len(word) >= _MIN_PART:
+        z = max(z, _zipf(fold(lemma(word))))
+    return z
+
+
+@lru_cache(maxsize=100_000)
+def split_compound(word: str) -> tuple[str, ...]:
+    """The parts of a folded Dutch compound, or ``()`` when it is not one.
+
+    Koehn & Knight style: of all ways to cut the word in two (allowing a linking ``s``/``e``/
+    ``en``), take the one whose parts have the highest mean Zipf frequency, when that beats the
+    frequency of the whole word. The head may itself be a compound
+    (``dijkversterking|s|traject``). Inflected forms are split through their lemma, so
+    ``deelden`` (``delen``) is no compound.
+    """
+    if len(word) < _MIN_COMPOUND or not word.isalpha():
+        return ()
+    base = fold(lemma(word))
+    if base != word and len(base) < _MIN_COMPOUND:
+        return ()
+    found = _best_split(word)
+    if found is None:
+        return ()
+    head, tail = found
+    return (*(split_compound(head) or (head,)), tail)
+
+
+@lru_cache(maxsize=100_000)
+def _compound_zipf(word: str) -> float:
+    """How known a word is, directly or as a compound of known words (a bit less)."""
+    z = _known(word)
+    if z >= 2.5 or len(word) < _MIN_COMPOUND:
+        return z
+    split = _best_split(word)
+    if split is None:
+        return z
+    return max(z, (_compound_zipf(split[0]) + _known(split[1])) / 2 - 1.0)
+
+
+@lru_cache(maxsize=100_000)
+def _best_split(word: str) -> tuple[str, str] | None:
+    whole = _zipf(word)
+    best: tuple[float, str, str] | None = None
+    for i in range(_MIN_PART, len(word) - _MIN_PART + 1):
+        tail = word[i:]
+        if tail in _NO_TAIL:
+            continue
+        zt = _known(tail)
+        if zt < 2.5:
+            continue
+        for link in _LINKS:
+            head = word[:i]
+            if link:
+                if not head.endswith(link) or len(head) - len(link) < _MIN_PART:
+                    continue
+                head = head[: -len(link)]
+            if head in _NO_HEAD:
+                continue
+            zh = _compound_zipf(head) if len(head) >= _MIN_COMPOUND else _zipf(head)
+            if zh < 2.5:
+                continue
+            # short parts are often accidental (gesp|rekken): ask more of them
+            penalty = 0.75 * sum(1 for p in (head, tail) if len(p) <= 3)
+            score = (zh + zt) / 2 - penalty - (0.2 if link else 0.0)
+            if best is None or score > best[0]:
+                best = (score, head, tail)
+    if best is None or best[0] <= whole:
+        return None
+    return best[1], best[2]
+
+
+def _splits_into(joined: str, a: str, b: str) -> bool:
+    """True when two neighbouring words make a compound (``natuur`` + ``compensatie``)."""
+    if _zipf(joined) == 0.0 and (_zipf(a) < 2.5 or _zipf(b) < 2.5):
+        return False
+    found = _best_split(joined)
+    return found is not None and found[1] == b
+
+
+def part_keys(word: str) -> list[str]:
+    """Keys of the compound parts of a word form (empty when it is no compound)."""
+    return [key(p) for p in split_compound(fold(word))]
+
+
+# thesaurus --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Thesaurus:
+    """Groups of related terms (each a tuple of key sequences), stopwords, irregular forms."""
+
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    stopwords: frozenset[str]
+    forms: dict[str, str] = field(default_factory=dict, compare=False)
+    # key sequence -> indices of the groups it belongs to
+    index: dict[tuple[str, ...], tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    def related(self, phrase: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The other members of every group that ``phrase`` (a key sequence) is in."""
+        out: list[tuple[str, ...]] = []
+        for g in self.index.get(phrase, ()):
+            out.extend(m for m in self.groups[g] if m != phrase and m not in out)
+        return out
+
+    @property
+    def max_phrase(self) -> int:
+        return max((len(p) for p in self.index), default=1)
+
+
+@cache
+def _data() -> dict:
+    return tomllib.loads(THESAURUS_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def _forms() -> dict[str, str]:
+    """Irregular forms the lemma tables miss (``risicos`` -> ``risico``)."""
+    return {fold(k): fold(v) for k, v in _data().get("forms", {}).items()}
+
+
+@cache
+def thesaurus() -> Thesaurus:
+    data = _data()
+    stop = frozenset(fold(w) for w in data.get("stopwords", []))
+    stop_keys = {key(w) for w in stop}
+    groups: list[tuple[tuple[str, ...], ...]] = []
+    index: dict[tuple[str, ...], list[int]] = {}
+    for entry in data.get("related", []):
+        members: list[tuple[str, ...]] = []
+        for term in entry.get("terms", []):
+            ws = words(term)
+            kept = [w for w in ws if fold(w) not in stop] if len(ws) > 1 else ws
+            phrase = tuple(key(w) for w in kept)
+            if len(phrase) == 1 and phrase[0] in stop_keys:
+                continue  # eenheid -> een: would match every fragment
+            if phrase and phrase not in members:
+                members.append(phrase)
+        if len(members) < 2:
+            continue
+        for m in members:
+            index.setdefault(m, []).append(len(groups))
+        groups.append(tuple(members))
+    return Thesaurus(
+        groups=tuple(groups),
+        stopwords=stop,
+        forms=_forms(),
+        index={k: tuple(v) for k, v in index.items()},
+    )
+
+
+# index and query --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IndexFields:
+    """The analysed columns of one fragment for the full-text index."""
+
+    terms: str  # one key per word, in order (phrases match on it)
+    parts: str  # keys of compound parts, and of neighbouring words joined into a compound
+
+
+def index_fields(text: str) -> IndexFields:
+    ws = words(text)
+    keys = [key(w) for w in ws]
+    parts: list[str] = []
+    for w in ws:
+        parts.extend(part_keys(w))
+    # "natuur compensatie" written apart is found by "natuurcompensatie" too
+    for a, b in zip(ws, ws[1:], strict=False):
+        if a.isalpha() and b.isalpha() and len(a) >= 4 and len(b) >= 4:
+            joined = fold(a + b)
+            if _splits_into(joined, fold(a), fold(b)):
+                parts.append(key(joined))
+    return IndexFields(terms=" ".join(keys), parts=" ".join(parts))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way a concept can match: a key sequence in a column, with a weight."""
+
+    keys: tuple[str, ...]
+    column: str  # terms | parts | text
+    weight: float
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the user asked for (a word, or a phrase), with the ways it can match."""
+
+    label: str
+    weight: float
+    variants: tuple[Variant, ...]
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    text: str
+    concepts: tuple[Concept, ...]
+    content_words: tuple[str, ...]  # folded, stopwords removed: for highlighting
+    highlight_keys: frozenset[str]  # keys whose words are highlighted in snippets
+
+
+RELATED_WEIGHT = 0.55
+PART_WEIGHT = 0.7
+SURFACE_WEIGHT = 0.3
+
+
+def analyse_query(query: str) -> QueryAnalysis:
+    """Split a query into concepts: content words (stopwords and question words dropped),
+    with their compound parts, joined neighbours and related terms as weaker variants."""
+    th = thesaurus()
+    all_words = words(query)
+    content = [w for w in all_words if fold(w) not in th.stopwords]
+    if not content:
+        content = all_words  # a query of stopwords only: search them anyway
+    keys = [key(w) for w in content]
+    concepts: list[Concept] = []
+    highlight: set[str] = set()
+
+    def related_variants(phrase: tuple[str, ...]) -> list[Variant]:
+        out = []
+        for rel in th.related(phrase):
+            out.append(Variant(rel, "terms", RELATED_WEIGHT))
+            highlight.update(rel)
+        return out
+
+    covered: set[int] = set()
+    # phrases of the thesaurus in the query ("samen eten", "knopen doorhakken")
+    for n in range(min(th.max_phrase, len(keys)), 1, -1):
+        for i in range(len(keys) - n + 1):
+            phrase = tuple(keys[i : i + n])
+            if phrase in th.index and not covered.intersection(range(i, i + n)):
+                variants = [Variant(phrase, "terms", 1.0), *related_variants(phrase)]
+                concepts.append(Concept(" ".join(content[i : i + n]), 1.0, tuple(variants)))
+                covered.update(range(i, i + n))
+                highlight.update(phrase)
+    for i, (w, k) in enumerate(zip(content, keys, strict=True)):
+        variants = [
+            Variant((k,), "terms", 1.0),
+            Variant((k,), "parts", PART_WEIGHT),
+            Variant((fold(w),), "text", SURFACE_WEIGHT),
+        ]
+        highlight.add(k)
+        parts = part_keys(w)
+        if parts:  # "natuurcompensatie" finds "natuur compensatie" and parts elsewhere
+            variants.append(Variant(tuple(parts), "terms", 0.9))
+            variants.extend(Variant((p,), "terms", 0.35) for p in parts if len(p) >= 4)
+            highlight.update(parts)
+        variants.extend(related_variants((k,)))
+        # a word that is part of a matched phrase counts less on its own
+        weight = 0.5 if i in covered else 1.0
+        concepts.append(Concept(w, weight, tuple(_dedupe(variants))))
+    # neighbours joined: "natuur compensatie" finds "natuurcompensatie"
+    for a, b in zip(content, content[1:], strict=False):
+        joined = fold(a + b)
+        if a.isalpha() and b.isalpha() and _splits_into(joined, fold(a), fold(b)):
+            k = key(joined)
+            concepts.append(
+                Concept(
+                    a + b,
+                    0.8,
+                    (Variant((k,), "terms", 1.0), Variant((k,), "parts", PART_WEIGHT)),
+                )
+            )
+            highlight.add(k)
+    return QueryAnalysis(
+        text=query,
+        concepts=tuple(concepts),
+        content_words=tuple(fold(w) for w in content),
+        highlight_keys=frozenset(highlight),
+    )
+
+
+def _dedupe(variants: Iterable[Variant]) -> list[Variant]:
+    best: dict[tuple[tuple[str, ...], str], Variant] = {}
+    for v in variants:
+        k = (v.keys, v.column)
+        if k not in best or best[k].weight < v.weight:
+            best[k] = v
+    return list(best.values())
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, key) of each word in ``text``, for highlighting matches in the raw text."""
+    spans = []
+    lowered = text.lower()
+    for m in _WORD.finditer(lowered):
+        w = words(m.group(0))
+        if w:
+            spans.append((m.start(), m.end(), key(w[0])))
+    return spans
+
+
+def keys_of_word(word: str) -> set[str]:
+    """The key of a word and of its compound parts."""
+    return {key(word), *part_keys(word)}

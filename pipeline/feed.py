@@ -1,0 +1,508 @@
+"""The ``feed`` stage: RSS feeds for podcast apps, written to ``feeds/``.
+
+* ``feeds/podcast.xml``: the main feed, every episode with audio (newest first);
+* ``feeds/<vlinder-id>.xml``: one feed per vlinder, with the episodes whose fragments carry any
+  ingredient of that vlinder ("subscribe only to episodes about trust");
+* ``feeds/chapters/<slug>.json``: Podcasting 2.0 JSON chapters (v1.2.0) for each episode
+  with chapters; the same chapters go into the MP3 as ID3 CHAP/CTOC frames;
+* ``feeds/cover.png``: the generated artwork when the settings name none.
+
+Two phases: :func:`collect` gathers what the feeds need from the workspace (pure reads, apart
+from the ID3 chapters and the cover), :func:`render_feeds` builds every output in memory with
+feedgen, and :func:`build_feeds` validates them (:mod:`pipeline.check`) before writing only the
+files whose bytes changed. An invalid feed raises :class:`FeedError` and writes nothing.
+
+URLs, all absolute from ``settings.podcast.base_url`` (or ``--base-url``); the site serves the
+same paths (it copies ``episodes/<slug>/<audio>``, ``transcripts/`` and ``feeds/`` into ``site/``)::
+
+    <base>/feeds/podcast.xml                  main feed
+    <base>/feeds/<vlinder>.xml                vlinder feed
+    <base>/feeds/chapters/<slug>.json         chapters
+    <base>/episodes/<slug>/<audio file>       enclosure
+    <base>/transcripts/<slug>.vtt|.srt|.podcast.json
+    <base>/afleveringen/<slug>/               show notes (also the HTML transcript)
+    <base>/vlinders/<vlinder>/                the vlinder's page (link of its feed)
+
+People (``podcast:person``, group ``cast``): in a talk every speaker is a ``guest`` of the series;
+in an interview the first speaker is the interviewer (``host``) and the others are ``guest``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from feedgen.feed import FeedEntry, FeedGenerator
+
+from .chapters import chapter_lines, chapters_json, chapters_json_bytes, write_id3_chapters
+from .cover import Artwork, ensure_artwork
+from .episodes import list_episodes
+from .errors import FeedError, InputError
+from .models import Chapter, Episode, Fragment
+from .podcast_ext import (
+    TRANSCRIPT_TYPES,
+    Person,
+    TranscriptLink,
+    podcast_guid,
+    register,
+    register_entry,
+)
+from .settings import PodcastSettings
+from .workspace import Workspace, atomic_write_bytes
+
+MAIN_FEED = "podcast.xml"
+CHAPTERS_DIR = "chapters"
+GENERATOR = "Vlinder (python-feedgen)"
+TIMEZONE = ZoneInfo("Europe/Amsterdam")
+# Transcript files in the order they are listed: (file extension, type key, rel). The show-notes
+# page (HTML) comes first and VTT last: podcastparser and feedparser keep only the last
+# <podcast:transcript> of an item, and VTT is the format most apps play along with.
+TRANSCRIPT_FILES = (
+    ("podcast.json", "json", ""),
+    ("srt", "srt", "captions"),
+    ("vtt", "vtt", "captions"),
+)
+
+FragmentLoader = Callable[[Workspace, str], "tuple[Sequence[Chapter], Sequence[Fragment]] | None"]
+
+
+# URLs ---------------------------------------------------------------------------------
+
+
+def normalise_base_url(url: str) -> str:
+    """``'https://example.org/podcast/'`` -> ``'https://example.org/podcast'``; checks the form."""
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError(
+            f"ongeldige basis-URL '{url}': gebruik bijvoorbeeld https://podcast.example.org"
+        )
+    return url
+
+
+def feed_url(base: str, name: str) -> str:
+    return f"{base}/feeds/{name}"
+
+
+def episode_page_url(base: str, slug: str) -> str:
+    return f"{base}/afleveringen/{slug}/"
+
+
+def vlinder_page_url(base: str, vlinder_id: str) -> str:
+    return f"{base}/vlinders/{vlinder_id}/"
+
+
+def audio_url(base: str, ep: Episode) -> str:
+    return f"{base}/episodes/{ep.slug}/{quote(ep.audio_file)}"
+
+
+def transcript_url(base: str, slug: str, ext: str) -> str:
+    return f"{base}/transcripts/{slug}.{ext}"
+
+
+def chapters_url(base: str, slug: str) -> str:
+    return f"{base}/feeds/{CHAPTERS_DIR}/{slug}.json"
+
+
+def pub_date(date: dt.date) -> dt.datetime:
+    """Noon in Amsterdam: the same calendar date in every time zone from UTC-11 to UTC+11."""
+    return dt.datetime.combine(date, dt.time(12, 0), tzinfo=TIMEZONE)
+
+
+# Data gathered from the workspace ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VlinderInfo:
+    id: str
+    title: str
+    description: str = ""
+    ingredients: tuple[tuple[str, str], ...] = ()  # (ingredient id, title)
+
+
+@dataclass(frozen=True)
+class EpisodeData:
+    """What the feeds need of one episode."""
+
+    episode: Episode
+    audio_path: Path
+    audio_bytes: int
+    chapters: tuple[Chapter, ...] = ()
+    ingredients: tuple[str, ...] = ()  # ingredient ids, the most weighty first
+    transcripts: tuple[str, ...] = ()  # extensions present in transcripts/: vtt, srt, ...
+
+
+@dataclass(frozen=True)
+class FeedInput:
+    base_url: str
+    podcast: PodcastSettings
+    artwork: Artwork
+    episodes: tuple[EpisodeData, ...]
+    vlinders: tuple[VlinderInfo, ...] = ()
+    ingredient_titles: dict[str, str] = field(default_factory=dict, compare=False)
+    skipped: tuple[str, ...] = ()  # Dutch lines: episodes left out, and why
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    feeds: tuple[str, ...]  # workspace-relative paths of the feeds
+    written: tuple[str, ...]  # files (re)written this run
+    unchanged: int
+    removed: tuple[str, ...]
+    id3_updated: tuple[str, ...]  # slugs whose MP3 got new chapter frames
+    warnings: tuple[str, ...]
+    main_url: str
+    published: tuple[str, ...] = ()  # slugs of the episodes in the main feed
+
+
+def _default_fragments(
+    ws: Workspace, slug: str
+) -> tuple[Sequence[Chapter], Sequence[Fragment]] | None:
+    try:
+        from .tag import load_fragments  # type: ignore[attr-defined]
+    except ImportError:  # the tag stage is not installed yet
+        return None
+    return load_fragments(ws, slug)  # type: ignore[no-any-return]
+
+
+def _default_taxonomy(ws: Workspace) -> tuple[VlinderInfo, ...]:
+    try:
+        from .taxonomy import DEFAULT_TAXONOMY, load_taxonomy
+    except ImportError:
+        return ()
+    if not ws.taxonomy_path.exists() and not DEFAULT_TAXONOMY.exists():
+        return ()
+    tax = load_taxonomy(ws)
+    return tuple(
+        VlinderInfo(
+            id=v.id,
+            title=v.title,
+            description=v.description,
+            ingredients=tuple((i.id, i.title) for i in tax.ingredients_of(v.id)),
+        )
+        for v in tax.vlinders
+    )
+
+
+def _ingredient_weights(fragments: Sequence[Fragment]) -> tuple[str, ...]:
+    weights: dict[str, float] = {}
+    for f in fragments:
+        for t in f.tags:
+            weights[t.ingredient] = weights.get(t.ingredient, 0.0) + t.score
+    return tuple(k for k, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def collect(
+    ws: Workspace,
+    *,
+    base_url: str | None = None,
+    fragments: FragmentLoader | None = None,
+    vlinders: Sequence[VlinderInfo] | None = None,
+    write_id3: bool = True,
+) -> tuple[FeedInput, tuple[str, ...]]:
+    """Gather the feeds' input; writes ID3 chapters into MP3s where they changed.
+
+    Returns the input and the slugs whose MP3 was rewritten.
+    """
+    podcast = ws.settings.podcast
+    base = normalise_base_url(base_url or podcast.base_url)
+    load = fragments or _default_fragments
+    infos = tuple(vlinders) if vlinders is not None else _default_taxonomy(ws)
+    titles = {iid: title for v in infos for iid, title in v.ingredients}
+    data: list[EpisodeData] = []
+    skipped: list[str] = []
+    id3: list[str] = []
+    for ep in list_episodes(ws):
+        audio = ws.episode_dir(ep.slug) / ep.audio_file if ep.audio_file else None
+        if audio is None or not audio.is_file():
+            skipped.append(f"aflevering '{ep.slug}' staat niet in de feed: geen audiobestand")
+            continue
+        loaded = load(ws, ep.slug)
+        chapters: tuple[Chapter, ...] = ()
+        ingredients: tuple[str, ...] = ()
+        if loaded is not None:
+            chs, frs = loaded
+            chapters = tuple(sorted(chs, key=lambda c: c.start))
+            ingredients = _ingredient_weights(frs)
+        if write_id3 and write_id3_chapters(audio, chapters):
+            id3.append(ep.slug)
+        transcripts = tuple(
+            ext for ext, _, _ in TRANSCRIPT_FILES if ws.transcript_path(ep.slug, ext).is_file()
+        )
+        data.append(
+            EpisodeData(
+                episode=ep,
+                audio_path=audio,
+                audio_bytes=audio.stat().st_size,
+                chapters=chapters,
+                ingredients=ingredients,
+                transcripts=transcripts,
+            )
+        )
+    artwork = ensure_artwork(ws, base)
+    feed_input = FeedInput(
+        base_url=base,
+        podcast=podcast,
+        artwork=artwork,
+        episodes=tuple(data),
+        vlinders=infos,
+        ingredient_titles=titles,
+        skipped=tuple(skipped),
+    )
+    return feed_input, tuple(id3)
+
+
+# Rendering ------------------------------------------------------------------------------
+
+
+def _people(ep: Episode) -> list[Person]:
+    people = []
+    for n, name in enumerate(s.strip() for s in ep.speakers):
+        if not name:
+            continue
+        role = "host" if ep.kind == "interview" and n == 0 else "guest"
+        people.append(Person(name=name, role=role))
+    return people
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def episode_description(item: EpisodeData, inp: FeedInput) -> str:
+    """The item description (HTML): summary, chapters as timestamps, ingredients, show notes."""
+    ep = item.episode
+    base = inp.base_url
+    parts: list[str] = []
+    if ep.description.strip():
+        for para in re.split(r"\n\s*\n", ep.description.strip()):
+            parts.append(f"<p>{_esc(para.strip())}</p>")
+    meta = []
+    if ep.speakers:
+        label = "Spreker" if len(ep.speakers) == 1 else "Sprekers"
+        meta.append(f"{label}: {_esc(', '.join(ep.speakers))}")
+    if ep.event.strip():
+        meta.append(f"Opgenomen tijdens {_esc(ep.event.strip())}")
+    if meta:
+        parts.append(f"<p>{'<br>'.join(meta)}</p>")
+    if item.chapters:
+        lines = "<br>".join(_esc(line) for line in chapter_lines(item.chapters))
+        parts.append(f"<p>Hoofdstukken:<br>{lines}</p>")
+    if item.ingredients:
+        names = [inp.ingredient_titles.get(i, i) for i in item.ingredients]
+        parts.append(f"<p>Ingrediënten: {_esc(', '.join(names))}</p>")
+    page = episode_page_url(base, ep.slug)
+    parts.append(f'<p><a href="{html.escape(page, quote=True)}">Shownotes en transcript</a></p>')
+    return "\n".join(parts)
+
+
+def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
+    """One feedgen entry; shared by every feed the episode is in."""
+    ep = item.episode
+    base = inp.base_url
+    fe = FeedEntry()
+    register_entry(fe)
+    fe.title(ep.title)
+    fe.guid(ep.guid, permalink=False)
+    fe.link(href=episode_page_url(base, ep.slug))
+    fe.description(episode_description(item, inp))
+    fe.enclosure(audio_url(base, ep), str(item.audio_bytes), "audio/mpeg")
+    fe.pubDate(pub_date(ep.date))
+    fe.podcast.itunes_duration(int(round(ep.duration)))
+    fe.podcast.itunes_explicit(ep.explicit)
+    fe.podcast.itunes_episode_type(ep.episode_type)
+    if ep.speakers:
+        fe.podcast.itunes_author(", ".join(ep.speakers))
+    if ep.season is not None:
+        fe.podcast.itunes_season(ep.season)
+    if ep.episode_number is not None:
+        fe.podcast.itunes_episode(ep.episode_number)
+    for person in _people(ep):
+        fe.podcastindex.person(person)
+    lang = inp.podcast.language
+    if item.transcripts:  # the show-notes page carries the full transcript
+        fe.podcastindex.transcript(
+            TranscriptLink(episode_page_url(base, ep.slug), TRANSCRIPT_TYPES["html"], lang)
+        )
+    for ext, kind, rel in TRANSCRIPT_FILES:
+        if ext in item.transcripts:
+            fe.podcastindex.transcript(
+                TranscriptLink(
+                    transcript_url(base, ep.slug, ext), TRANSCRIPT_TYPES[kind], lang, rel
+                )
+            )
+    if item.chapters:
+        fe.podcastindex.chapters(chapters_url(base, ep.slug))
+    return fe
+
+
+def _channel(inp: FeedInput, name: str, title: str, description: str, link: str) -> FeedGenerator:
+    p = inp.podcast
+    url = feed_url(inp.base_url, name)
+    fg = FeedGenerator()
+    register(fg)
+    fg.title(title)
+    # feedgen takes the *last* link as the RSS <link>: the self link must come first.
+    fg.link(href=url, rel="self", type="application/rss+xml")
+    fg.link(href=link, rel="alternate")
+    fg.description(description)
+    fg.language(p.language)
+    fg.generator(GENERATOR)
+    if p.copyright:
+        fg.copyright(p.copyright)
+    fg.image(url=inp.artwork.url, title=title, link=link)
+    fg.podcast.itunes_image(inp.artwork.url)
+    fg.podcast.itunes_author(p.author)
+    fg.podcast.itunes_owner(name=p.owner_name, email=p.owner_email)
+    fg.podcast.itunes_category(p.category, p.subcategory or None)
+    fg.podcast.itunes_explicit(p.explicit)
+    fg.podcast.itunes_type("episodic")
+    if p.subtitle:
+        fg.podcast.itunes_subtitle(p.subtitle)
+    fg.podcastindex.guid(podcast_guid(url))
+    fg.podcastindex.locked(p.locked, owner=p.owner_email)
+    fg.podcastindex.medium(p.medium)
+    return fg
+
+
+def _serialise(
+    fg: FeedGenerator, entries: Sequence[FeedEntry], items: Sequence[EpisodeData]
+) -> bytes:
+    for fe in entries:
+        fg.add_entry(fe, order="append")
+    if items:
+        fg.lastBuildDate(max(pub_date(i.episode.date) for i in items))
+    else:
+        # An empty feed has no content date; leave lastBuildDate out (feedgen defaults to now,
+        # which would rewrite the file on every build).
+        fg._FeedGenerator__rss_lastBuildDate = None  # type: ignore[attr-defined]
+    try:
+        return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise FeedError(f"feed kan niet worden opgebouwd: {exc}") from exc
+
+
+def render_feeds(inp: FeedInput) -> dict[str, bytes]:
+    """Every output, keyed by workspace-relative path: the feeds and the chapter files."""
+    p = inp.podcast
+    base = inp.base_url
+    out: dict[str, bytes] = {}
+    entries = [_entry(item, inp) for item in inp.episodes]
+
+    fg = _channel(inp, MAIN_FEED, p.title, p.description, f"{base}/")
+    out[f"feeds/{MAIN_FEED}"] = _serialise(fg, entries, inp.episodes)
+
+    for v in inp.vlinders:
+        name = f"{v.id}.xml"
+        if name == MAIN_FEED:
+            raise FeedError(f"vlinder-id '{v.id}' botst met de hoofdfeed; kies een andere id")
+        wanted = {iid for iid, _ in v.ingredients}
+        chosen = [
+            (fe, item)
+            for fe, item in zip(entries, inp.episodes, strict=True)
+            if wanted.intersection(item.ingredients)
+        ]
+        desc = v.description or f"De afleveringen van {p.title} over '{v.title}'."
+        if v.ingredients:
+            desc += " Ingrediënten: " + ", ".join(t for _, t in v.ingredients) + "."
+        fg = _channel(inp, name, f"{p.title}: {v.title}", desc, vlinder_page_url(base, v.id))
+        out[f"feeds/{name}"] = _serialise(
+            fg, [fe for fe, _ in chosen], [item for _, item in chosen]
+        )
+
+    for item in inp.episodes:
+        if not item.chapters:
+            continue
+        slug = item.episode.slug
+        page = episode_page_url(base, slug)
+        doc = chapters_json(
+            item.chapters,
+            title=item.episode.title,
+            podcast_name=p.title,
+            url_for=lambda c, page=page: f"{page}#t={int(c.start)}",
+        )
+        out[f"feeds/{CHAPTERS_DIR}/{slug}.json"] = chapters_json_bytes(doc)
+    return out
+
+
+# Writing ----------------------------------------------------------------------------------
+
+
+def _owned(ws: Workspace) -> set[str]:
+    """Files in feeds/ that this stage writes (and so may remove when stale)."""
+    found: set[str] = set()
+    feeds = ws.feeds_dir
+    if feeds.is_dir():
+        found.update(f"feeds/{p.name}" for p in feeds.glob("*.xml"))
+        found.update(
+            f"feeds/{CHAPTERS_DIR}/{p.name}" for p in (feeds / CHAPTERS_DIR).glob("*.json")
+        )
+    return found
+
+
+def write_outputs(ws: Workspace, outputs: dict[str, bytes]) -> tuple[list[str], int, list[str]]:
+    """Write changed files atomically, remove stale ones; (written, unchanged, removed)."""
+    written: list[str] = []
+    unchanged = 0
+    for rel, data in sorted(outputs.items()):
+        path = ws.root / rel
+        try:
+            if path.read_bytes() == data:
+                unchanged += 1
+                continue
+        except FileNotFoundError:
+            pass
+        atomic_write_bytes(path, data)
+        os.chmod(path, 0o644)  # mkstemp makes 0600; web servers must read the feed
+        written.append(rel)
+    removed = sorted(_owned(ws) - set(outputs))
+    for rel in removed:
+        (ws.root / rel).unlink(missing_ok=True)
+    return written, unchanged, removed
+
+
+def build_feeds(
+    ws: Workspace,
+    *,
+    base_url: str | None = None,
+    fragments: FragmentLoader | None = None,
+    vlinders: Sequence[VlinderInfo] | None = None,
+    validate: bool = True,
+) -> FeedReport:
+    """The ``feed`` verb: collect, render, validate, write. Raises :class:`FeedError` when a
+    feed is invalid (nothing of feeds/ is written then). A base URL over http is accepted here
+    (a local demo); ``vlinder check`` reports it."""
+    from .check import check_outputs
+
+    ws.ensure()
+    inp, id3 = collect(ws, base_url=base_url, fragments=fragments, vlinders=vlinders)
+    outputs = render_feeds(inp)
+    if validate:
+        problems = check_outputs(ws, outputs, allow_http=True)
+        if problems:
+            more = f" (en nog {len(problems) - 1} probleem/problemen)" if len(problems) > 1 else ""
+            raise FeedError(f"ongeldige feed: {problems[0]}{more}; zie `vlinder check`")
+    written, unchanged, removed = write_outputs(ws, outputs)
+    warnings = list(inp.skipped)
+    if urlsplit(inp.base_url).scheme != "https":
+        warnings.append(
+            f"basis-URL {inp.base_url} is geen https: goed voor een lokale demo, "
+            "maar Apple Podcasts en andere apps weigeren zo'n feed"
+        )
+    return FeedReport(
+        feeds=tuple(sorted(k for k in outputs if k.endswith(".xml"))),
+        written=tuple(written),
+        unchanged=unchanged,
+        removed=tuple(removed),
+        id3_updated=id3,
+        warnings=tuple(warnings),
+        main_url=feed_url(inp.base_url, MAIN_FEED),
+        published=tuple(item.episode.slug for item in inp.episodes),
+    )

@@ -1,0 +1,326 @@
+"""Producer edits from the web forms, written to the same files the CLI uses.
+
+* metadata: ``episodes/<slug>/episode.toml`` (:func:`pipeline.episodes.update_episode`);
+* chapter titles and boundaries: ``[[chapter_overrides]]`` in ``episode.toml``;
+* ingredient tags per fragment: ``[[tag_overrides]]`` in ``episode.toml`` (format in
+  :mod:`pipeline.tag`); both survive every re-run of the tag stage;
+* transcript corrections: ``transcripts/<slug>.*`` through :mod:`pipeline.transcripts`.
+
+After an edit the tag stage runs again for the episode (cheap), so chapters, fragments and
+search see the change; the site and feeds change when the producer publishes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..db import open_catalogue
+from ..episodes import KINDS, load_episode, parse_date, save_episode
+from ..errors import InputError, VlinderError
+from ..models import Chapter, Episode, Fragment, Segment, Transcript
+from ..workspace import Workspace
+
+Form = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class EpisodeView:
+    """Everything the edit page shows."""
+
+    episode: Episode
+    chapters: tuple[Chapter, ...] = ()
+    fragments: tuple[Fragment, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    ingredients: tuple[tuple[str, str], ...] = ()  # (id, title)
+    ingredient_titles: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # why a section is empty
+
+
+def _taxonomy(ws: Workspace) -> Any:
+    from ..taxonomy import load_taxonomy
+
+    return load_taxonomy(ws)
+
+
+def _load_tagging(ws: Workspace, slug: str) -> tuple[list[Chapter], list[Fragment]]:
+    """Chapters and fragments (with their tags, corrections applied) of an episode."""
+    from .. import tag
+
+    loader = getattr(tag, "load_fragments", None)
+    if loader is None:
+        return [], []
+    result = loader(ws, slug)
+    if result is None:
+        return [], []
+    if isinstance(result, tuple) and len(result) == 2:
+        chapters, fragments = result
+        return list(chapters), list(fragments)
+    fragments = list(result)
+    return [], fragments
+
+
+def episode_view(ws: Workspace, slug: str) -> EpisodeView:
+    from ..transcripts import load_transcript
+
+    ep = load_episode(ws, slug)
+    notes: list[str] = []
+    segments: tuple[Segment, ...] = ()
+    try:
+        transcript = load_transcript(ws, slug)
+    except VlinderError as exc:
+        transcript = None
+        notes.append(f"Het transcript kan niet gelezen worden: {exc}")
+    if transcript is not None:
+        segments = transcript.segments
+    else:
+        notes.append("Er is nog geen transcript.")
+    chapters: list[Chapter] = []
+    fragments: list[Fragment] = []
+    try:
+        chapters, fragments = _load_tagging(ws, slug)
+    except VlinderError as exc:
+        notes.append(f"Hoofdstukken en tags kunnen niet gelezen worden: {exc}")
+    ingredients: tuple[tuple[str, str], ...] = ()
+    try:
+        tax = _taxonomy(ws)
+        ingredients = tuple((i.id, i.title) for i in tax.ingredients)
+    except VlinderError as exc:
+        notes.append(f"De taxonomie kan niet gelezen worden: {exc}")
+    return EpisodeView(
+        episode=ep,
+        chapters=tuple(chapters),
+        fragments=tuple(fragments),
+        segments=segments,
+        ingredients=ingredients,
+        ingredient_titles=dict(ingredients),
+        notes=tuple(notes),
+    )
+
+
+def _retag(ws: Workspace, slug: str) -> None:
+    """Run the tag stage again for one episode, so corrections show up everywhere."""
+    from .. import tag
+
+    tag_episode = getattr(tag, "tag_episode", None)
+    if tag_episode is None:
+        return
+    try:
+        tag_episode(ws, slug, force=True)
+    except TypeError:
+        tag_episode(ws, slug)
+
+
+def _text(form: Form, name: str, limit: int = 5000) -> str:
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise InputError(f"veld {name} is ongeldig")
+    value = value.strip()
+    if "\x00" in value:
+        raise InputError(f"veld {name} bevat een ongeldig teken")
+    if len(value) > limit:
+        raise InputError(f"veld {name} is te lang (hoogstens {limit} tekens)")
+    return value
+
+
+# --- metadata ------------------------------------------------------------------------------
+def save_metadata(ws: Workspace, slug: str, form: Form) -> str:
+    title = _text(form, "title", 300)
+    if not title:
+        raise InputError("de titel mag niet leeg zijn")
+    kind = _text(form, "kind", 20) or "talk"
+    if kind not in KINDS:
+        raise InputError("soort moet lezing of interview zijn")
+    speakers = tuple(
+        s.strip() for s in _text(form, "speakers", 1000).replace("\n", ",").split(",") if s.strip()
+    )
+    with ws.lock():
+        ep = replace(
+            load_episode(ws, slug),
+            title=title,
+            date=parse_date(_text(form, "date", 20)),
+            speakers=speakers,
+            description=_text(form, "description"),
+            event=_text(form, "event", 300),
+            kind=kind,
+        )
+        save_episode(ws, ep)
+        with open_catalogue(ws) as cat:
+            cat.upsert_episode(ep)
+    return "De gegevens zijn opgeslagen. Publiceer om de site en feeds bij te werken."
+
+
+# --- chapters ------------------------------------------------------------------------------
+_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)$|^(\d+(?:[.,]\d+)?)$")
+
+
+def parse_time(value: str) -> float:
+    """``'1:02:03'``, ``'12:30'``, ``'75'`` or ``'75.5'`` -> seconds."""
+    match = _TIME.match(value.strip())
+    if not match:
+        raise InputError(f"ongeldige tijd '{value}': gebruik mm:ss of uu:mm:ss")
+    if match.group(4) is not None:
+        return float(match.group(4).replace(",", "."))
+    hours = int(match.group(1) or 0)
+    return hours * 3600 + int(match.group(2)) * 60 + float(match.group(3).replace(",", "."))
+
+
+def format_time(seconds: float) -> str:
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _overrides(ep: Episode, key: str) -> list[dict[str, Any]]:
+    value = ep.overrides.get(key, [])
+    return [dict(v) for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def save_chapters(ws: Workspace, slug: str, form: Form) -> str:
+    """Chapter ``n`` (1-based) has fields ``title_n`` and ``start_n`` (mm:ss)."""
+    view = episode_view(ws, slug)
+    if not view.chapters:
+        raise InputError("deze aflevering heeft nog geen hoofdstukken")
+    duration = view.episode.duration or max((c.end for c in view.chapters), default=0.0)
+    changes: dict[int, dict[str, Any]] = {}
+    previous_start = -1.0
+    for n, chapter in enumerate(view.chapters, start=1):
+        title = _text(form, f"title_{n}", 300) if f"title_{n}" in form else chapter.title
+        if not title:
+            raise InputError(f"hoofdstuk {n} heeft geen titel")
+        start_text = _text(form, f"start_{n}", 20) if f"start_{n}" in form else ""
+        start = parse_time(start_text) if start_text else chapter.start
+        if n == 1:
+            start = 0.0 if abs(start - chapter.start) < 0.5 else start
+        if start <= previous_start or (duration and start >= duration):
+            raise InputError(
+                f"hoofdstuk {n}: begin {format_time(start)} moet na het vorige hoofdstuk "
+                "en vóór het einde liggen"
+            )
+        previous_start = start
+        change: dict[str, Any] = {}
+        if title != chapter.title:
+            change["title"] = title
+        if abs(start - chapter.start) >= 0.5:
+            change["start"] = round(start, 3)
+        if change:
+            changes[n] = change
+    if not changes:
+        return "Er was niets veranderd aan de hoofdstukken."
+    with ws.lock():
+        ep = load_episode(ws, slug)
+        entries = _overrides(ep, "chapter_overrides")
+        for n, change in changes.items():
+            entry = next((e for e in entries if e.get("chapter") == n), None)
+            if entry is None:
+                entries.append({"chapter": n, **change})
+            else:
+                entry.update(change)
+        entries.sort(key=lambda e: int(e.get("chapter", 0)))
+        save_episode(ws, replace(ep, overrides={**ep.overrides, "chapter_overrides": entries}))
+    _retag(ws, slug)
+    return f"{len(changes)} hoofdstuk(ken) aangepast. Publiceer om de site bij te werken."
+
+
+# --- tags ----------------------------------------------------------------------------------
+def save_tags(ws: Workspace, slug: str, form: Form) -> str:
+    """Fragment ``n`` (1-based): checkboxes ``keep_n`` (ids to keep) and select ``add_n``."""
+    view = episode_view(ws, slug)
+    known = set(view.ingredient_titles)
+    if not view.fragments:
+        raise InputError("deze aflevering heeft nog geen fragmenten")
+    getlist = getattr(form, "getlist", None)
+    adds: dict[int, set[str]] = {}
+    removes: dict[int, set[str]] = {}
+    for n, fragment in enumerate(view.fragments, start=1):
+        if f"shown_{n}" not in form:
+            continue  # fragment not in the submitted form: leave it alone
+        current = {t.ingredient for t in fragment.tags}
+        keep = set(getlist(f"keep_{n}")) if getlist else set()
+        added = _text(form, f"add_{n}", 100)
+        if added and added not in known:
+            raise InputError(f"onbekend ingrediënt '{added}'")
+        new = (current & keep) | ({added} if added else set())
+        if new - current:
+            adds[n] = new - current
+        if current - new:
+            removes[n] = current - new
+    if not adds and not removes:
+        return "Er was niets veranderd aan de tags."
+    with ws.lock():
+        ep = load_episode(ws, slug)
+        entries = _overrides(ep, "tag_overrides")
+        for n in sorted(set(adds) | set(removes)):
+            entry = next((e for e in entries if e.get("fragment") == n), None)
+            if entry is None:
+                entry = {"fragment": n, "add": [], "remove": []}
+                entries.append(entry)
+            add = set(entry.get("add", [])) - removes.get(n, set()) | adds.get(n, set())
+            remove = set(entry.get("remove", [])) - adds.get(n, set()) | removes.get(n, set())
+            entry["add"] = sorted(add)
+            entry["remove"] = sorted(remove)
+        entries = [e for e in entries if e.get("add") or e.get("remove") or "fragment" not in e]
+        entries.sort(key=lambda e: (int(e.get("fragment", 0)), int(e.get("chapter", 0))))
+        save_episode(ws, replace(ep, overrides={**ep.overrides, "tag_overrides": entries}))
+    _retag(ws, slug)
+    count = sum(len(v) for v in adds.values()) + sum(len(v) for v in removes.values())
+    return f"{count} tag(s) aangepast. Publiceer om de site bij te werken."
+
+
+# --- transcript ----------------------------------------------------------------------------
+def correct_segment(segment: Segment, text: str) -> Segment:
+    """A segment with corrected text: word timings are kept when the number of words is the
+    same (a misheard name), otherwise spread over the segment again."""
+    from ..transcripts import estimate_words
+
+    tokens = text.split()
+    if segment.words and len(tokens) == len(segment.words):
+        words = tuple(
+            replace(w, text=(" " if w.text.startswith(" ") else "") + tok)
+            for w, tok in zip(segment.words, tokens, strict=True)
+        )
+    else:
+        words = estimate_words(text, segment.start, segment.end)
+    return replace(
+        segment, text=text if not segment.text.startswith(" ") else " " + text, words=words
+    )
+
+
+def correct_transcript(transcript: Transcript, texts: Mapping[int, str]) -> tuple[Transcript, int]:
+    """Apply corrected texts by segment id; returns the new transcript and how many changed."""
+    segments = []
+    changed = 0
+    for seg in transcript.segments:
+        new = texts.get(seg.id)
+        if new is not None and " ".join(new.split()) != " ".join(seg.text.split()):
+            new = " ".join(new.split())
+            if not new:
+                raise InputError(f"segment {seg.id + 1} mag niet leeg zijn")
+            seg = correct_segment(seg, new)
+            changed += 1
+        segments.append(seg)
+    options = {**transcript.options, "corrected": True} if changed else transcript.options
+    return replace(transcript, segments=tuple(segments), options=options), changed
+
+
+def save_transcript(ws: Workspace, slug: str, form: Form) -> str:
+    """Field ``seg_<id>`` holds the corrected text of segment ``id``."""
+    from ..transcripts import load_transcript, write_transcript
+
+    texts: dict[int, str] = {}
+    for key in form:
+        if key.startswith("seg_") and key[4:].isdigit():
+            texts[int(key[4:])] = _text(form, key, 5000)
+    with ws.lock():
+        transcript = load_transcript(ws, slug)
+        if transcript is None:
+            raise InputError("deze aflevering heeft nog geen transcript")
+        corrected, changed = correct_transcript(transcript, texts)
+        if not changed:
+            return "Er was niets veranderd aan het transcript."
+        write_transcript(ws, slug, corrected)
+    _retag(ws, slug)
+    return f"{changed} zin(nen) verbeterd. Publiceer om de site bij te werken."
