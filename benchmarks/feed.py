@@ -49,7 +49,9 @@ from pipeline.feed import (  # noqa: E402
     episode_description,
     episode_page_url,
     pub_date,
+    render_entries,
     render_feeds,
+    render_main_feed,
 )
 from pipeline.models import Chapter, Episode, Fragment, Tag  # noqa: E402
 from pipeline.settings import PodcastSettings, Settings  # noqa: E402
@@ -97,7 +99,14 @@ def make_workspace(root: Path, n: int, cover: Path) -> tuple[Workspace, dict]:
             for k in range(5)
         )
         frs = tuple(
-            Fragment(k, k * 0.2, (k + 1) * 0.2, "tekst", (Tag(INGREDIENTS[(i + k) % len(INGREDIENTS)], 1.0),), k)
+            Fragment(
+                k,
+                k * 0.2,
+                (k + 1) * 0.2,
+                "tekst",
+                (Tag(INGREDIENTS[(i + k) % len(INGREDIENTS)], 1.0),),
+                k,
+            )
             for k in range(2)
         )
         fragments[slug] = (chapters, frs)
@@ -147,9 +156,7 @@ def best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def main_feed_only(inp) -> bytes:  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    return render_feeds(replace(inp, vlinders=()))["feeds/podcast.xml"]
+    return render_main_feed(inp, render_entries(inp))
 
 
 def run(sizes: list[int], repeat: int) -> dict:

@@ -309,22 +309,27 @@ def _forms() -> dict[str, str]:
 def thesaurus() -> Thesaurus:
     data = _data()
     stop = frozenset(fold(w) for w in data.get("stopwords", []))
-    stop_keys = {key(w) for w in stop}
+    # keys that stand for a stopword (eenheid -> een, kans -> kan): no use as a related term
+    stop_keys = stop | {key(w) for w in stop}
     groups: list[tuple[tuple[str, ...], ...]] = []
     index: dict[tuple[str, ...], list[int]] = {}
     for entry in data.get("related", []):
         members: list[tuple[str, ...]] = []
+        lookups: list[tuple[str, ...]] = []
         for term in entry.get("terms", []):
             ws = words(term)
-            kept = [w for w in ws if fold(w) not in stop] if len(ws) > 1 else ws
-            phrase = tuple(key(w) for w in kept)
-            if len(phrase) == 1 and phrase[0] in stop_keys:
-                continue  # eenheid -> een: would match every fragment
-            if phrase and phrase not in members:
+            full = tuple(key(w) for w in ws)
+            kept = tuple(key(w) for w in ws if fold(w) not in stop)
+            # "samen eten": both; "alles delen", "wij-zij": only whole (else it means "delen")
+            phrase = kept if len(kept) >= 2 else full
+            if not phrase or (len(phrase) == 1 and phrase[0] in stop_keys):
+                continue
+            if phrase not in members:
                 members.append(phrase)
+            lookups.extend(f for f in {phrase, full} if f not in lookups)
         if len(members) < 2:
             continue
-        for m in members:
+        for m in lookups:
             index.setdefault(m, []).append(len(groups))
         groups.append(tuple(members))
     return Thesaurus(
@@ -370,11 +375,15 @@ class Variant:
 
 @dataclass(frozen=True)
 class Concept:
-    """One thing the user asked for (a word, or a phrase), with the ways it can match."""
+    """One thing the user asked for (a word, or a phrase), with the ways it can match.
+
+    ``optional`` concepts (two query words joined into a compound) only add to the score:
+    they do not count in how much of the query a fragment covers."""
 
     label: str
     weight: float
     variants: tuple[Variant, ...]
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -390,15 +399,32 @@ PART_WEIGHT = 0.7
 SURFACE_WEIGHT = 0.3
 
 
+def _find_phrases(
+    seq: list[tuple[int, str]], th: Thesaurus, taken: set[int]
+) -> list[tuple[tuple[str, ...], list[int]]]:
+    """Thesaurus phrases in a (position, key) sequence, longest first, not overlapping."""
+    found = []
+    for n in range(min(th.max_phrase, len(seq)), 1, -1):
+        for i in range(len(seq) - n + 1):
+            window = seq[i : i + n]
+            phrase = tuple(k for _, k in window)
+            positions = [p for p, _ in window]
+            if phrase in th.index and not taken.intersection(positions):
+                found.append((phrase, positions))
+                taken.update(positions)
+    return found
+
+
 def analyse_query(query: str) -> QueryAnalysis:
     """Split a query into concepts: content words (stopwords and question words dropped),
-    with their compound parts, joined neighbours and related terms as weaker variants."""
+    with their compound parts, joined neighbours and related terms as weaker variants;
+    phrases of the thesaurus ("samen eten", "geen wij-zij") are concepts of their own."""
     th = thesaurus()
     all_words = words(query)
-    content = [w for w in all_words if fold(w) not in th.stopwords]
-    if not content:
-        content = all_words  # a query of stopwords only: search them anyway
-    keys = [key(w) for w in content]
+    all_keys = [key(w) for w in all_words]
+    content_pos = [i for i, w in enumerate(all_words) if fold(w) not in th.stopwords]
+    if not content_pos:
+        content_pos = list(range(len(all_words)))  # only stopwords: search them anyway
     concepts: list[Concept] = []
     highlight: set[str] = set()
 
@@ -406,20 +432,22 @@ def analyse_query(query: str) -> QueryAnalysis:
         out = []
         for rel in th.related(phrase):
             out.append(Variant(rel, "terms", RELATED_WEIGHT))
+            if len(rel) == 1:  # "teamuitje" ~ "toernooi" also finds "sporttoernooi"
+                out.append(Variant(rel, "parts", RELATED_WEIGHT * PART_WEIGHT))
             highlight.update(rel)
         return out
 
-    covered: set[int] = set()
-    # phrases of the thesaurus in the query ("samen eten", "knopen doorhakken")
-    for n in range(min(th.max_phrase, len(keys)), 1, -1):
-        for i in range(len(keys) - n + 1):
-            phrase = tuple(keys[i : i + n])
-            if phrase in th.index and not covered.intersection(range(i, i + n)):
-                variants = [Variant(phrase, "terms", 1.0), *related_variants(phrase)]
-                concepts.append(Concept(" ".join(content[i : i + n]), 1.0, tuple(variants)))
-                covered.update(range(i, i + n))
-                highlight.update(phrase)
-    for i, (w, k) in enumerate(zip(content, keys, strict=True)):
+    taken: set[int] = set()
+    phrases = _find_phrases([(i, all_keys[i]) for i in content_pos], th, taken)
+    phrases += _find_phrases(list(enumerate(all_keys)), th, taken)
+    for phrase, positions in phrases:
+        label = " ".join(all_words[positions[0] : positions[-1] + 1])
+        search_form = phrase if len(phrase) > 1 else phrase
+        variants = [Variant(search_form, "terms", 1.0), *related_variants(phrase)]
+        concepts.append(Concept(label, 1.0, tuple(_dedupe(variants))))
+        highlight.update(k for k in phrase if k not in th.stopwords)
+    for i in content_pos:
+        w, k = all_words[i], all_keys[i]
         variants = [
             Variant((k,), "terms", 1.0),
             Variant((k,), "parts", PART_WEIGHT),
@@ -433,25 +461,21 @@ def analyse_query(query: str) -> QueryAnalysis:
             highlight.update(parts)
         variants.extend(related_variants((k,)))
         # a word that is part of a matched phrase counts less on its own
-        weight = 0.5 if i in covered else 1.0
+        weight = 0.5 if i in taken else 1.0
         concepts.append(Concept(w, weight, tuple(_dedupe(variants))))
     # neighbours joined: "natuur compensatie" finds "natuurcompensatie"
-    for a, b in zip(content, content[1:], strict=False):
+    for i, j in zip(content_pos, content_pos[1:], strict=False):
+        a, b = all_words[i], all_words[j]
         joined = fold(a + b)
-        if a.isalpha() and b.isalpha() and _splits_into(joined, fold(a), fold(b)):
+        if j == i + 1 and a.isalpha() and b.isalpha() and _splits_into(joined, fold(a), fold(b)):
             k = key(joined)
-            concepts.append(
-                Concept(
-                    a + b,
-                    0.8,
-                    (Variant((k,), "terms", 1.0), Variant((k,), "parts", PART_WEIGHT)),
-                )
-            )
+            variants = (Variant((k,), "terms", 1.0), Variant((k,), "parts", PART_WEIGHT))
+            concepts.append(Concept(a + b, 0.8, variants, optional=True))
             highlight.add(k)
     return QueryAnalysis(
         text=query,
         concepts=tuple(concepts),
-        content_words=tuple(fold(w) for w in content),
+        content_words=tuple(fold(all_words[i]) for i in content_pos),
         highlight_keys=frozenset(highlight),
     )
 

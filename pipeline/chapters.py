@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mutagen import MutagenError
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, WXXX, CTOCFlags, ID3NoHeaderError
-from mutagen.mp3 import MP3, HeaderNotFoundError
+from mutagen.mp3 import MPEGInfo
 
 from .errors import FeedError
 from .models import Chapter
@@ -69,15 +70,34 @@ def chapters_json(
 
 
 def chapters_json_bytes(doc: dict[str, Any]) -> bytes:
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Compact JSON, one line (the C encoder: ~20x faster than ``indent``)."""
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 # ID3 ------------------------------------------------------------------------------------
 
+ChapterFrames = list[tuple[str, int, int, str, str]]
 
-def _wanted_frames(
-    chapters: Sequence[Chapter], duration: float, urls: Sequence[str] | None
-) -> list[tuple[str, int, int, str, str]]:
+
+def mp3_duration(path: Path) -> float:
+    """The MP3's duration in seconds, reading the MPEG header behind the ID3 tag only (about
+    15x faster than ``mutagen.mp3.MP3``, which parses every ID3 frame too)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(10)
+            offset = 0
+            if len(head) == 10 and head[:3] == b"ID3":
+                size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+                offset = 10 + size + (10 if head[5] & 0x10 else 0)
+            fh.seek(0)
+            return float(MPEGInfo(fh, offset).length)
+    except (MutagenError, OSError) as exc:
+        raise FeedError(f"{path.name}: geen leesbare MP3") from exc
+
+
+def wanted_frames(
+    chapters: Sequence[Chapter], duration: float, urls: Sequence[str] | None = None
+) -> ChapterFrames:
     """(element id, start ms, end ms, title, url) for each chapter."""
     out = []
     total_ms = int(round(duration * 1000))
@@ -92,7 +112,7 @@ def _wanted_frames(
     return out
 
 
-def read_id3_chapters(path: Path) -> list[tuple[str, int, int, str, str]]:
+def read_id3_chapters(path: Path) -> ChapterFrames:
     """The CHAP frames of an MP3 in CTOC order: (element id, start ms, end ms, title, url)."""
     try:
         tags = ID3(path)
@@ -113,19 +133,25 @@ def read_id3_chapters(path: Path) -> list[tuple[str, int, int, str, str]]:
 
 
 def write_id3_chapters(
-    path: Path, chapters: Sequence[Chapter], *, urls: Sequence[str] | None = None
+    path: Path,
+    chapters: Sequence[Chapter],
+    *,
+    urls: Sequence[str] | None = None,
+    duration: float | None = None,
+    current: ChapterFrames | None = None,
 ) -> bool:
     """Write CHAP frames (and one top-level, ordered CTOC) into the MP3 at ``path``.
 
     Existing chapter frames are replaced; other tags stay. Returns False when the file already
     had exactly these chapters (nothing written). No chapters: existing ones are removed.
+    ``duration`` and ``current`` (the frames in the file now) may come from a cache.
     """
-    try:
-        duration = MP3(path).info.length
-    except (HeaderNotFoundError, OSError) as exc:
-        raise FeedError(f"{path.name}: geen leesbare MP3 om hoofdstukken in te schrijven") from exc
-    wanted = _wanted_frames(chapters, duration, urls)
-    if read_id3_chapters(path) == wanted:
+    if duration is None:
+        duration = mp3_duration(path)
+    wanted = wanted_frames(chapters, duration, urls)
+    if current is None:
+        current = read_id3_chapters(path)
+    if current == wanted:
         return False
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -163,8 +189,9 @@ def write_id3_chapters(
                     sub_frames=sub,
                 )
             )
-        # ID3v2.3: the version the most players read (CHAP/CTOC exist in both).
-        tags.save(tmp, v2_version=3)
+        # ID3v2.4 with UTF-8 text (mutagen's default; v2.3 would store UTF-16, which mutagen
+        # reads back ~10x slower). Podcast apps that read chapters read v2.4.
+        tags.save(tmp, v2_version=4)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -15,16 +15,17 @@ from __future__ import annotations
 import email.utils
 import io
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from lxml import etree
-from mutagen import MutagenError
-from mutagen.mp3 import MP3
 from PIL import Image, UnidentifiedImageError
 
+from .chapters import mp3_duration
+from .errors import FeedError
 from .podcast_ext import ITUNES_NS, MEDIUMS, PODCAST_NS, PODCAST_NS_OLD, podcast_guid
 from .workspace import Workspace
 
@@ -55,6 +56,8 @@ class _Files:
     pending: Mapping[str, bytes]
     sizes: dict[Path, int] = field(default_factory=dict)
     lengths: dict[Path, float | None] = field(default_factory=dict)
+    chapters: dict[str, list[str]] = field(default_factory=dict)  # rel -> problems
+    present: dict[str, bool] = field(default_factory=dict)
 
     def rel(self, base: str, url: str) -> str | None:
         if not base or not url.startswith(base + "/"):
@@ -62,7 +65,9 @@ class _Files:
         return unquote(url[len(base) + 1 :].split("#", 1)[0])
 
     def exists(self, rel: str) -> bool:
-        return rel in self.pending or (self.ws.root / rel).is_file()
+        if rel not in self.present:
+            self.present[rel] = rel in self.pending or os.path.isfile(f"{self.ws.root}/{rel}")
+        return self.present[rel]
 
     def read(self, rel: str) -> bytes | None:
         if rel in self.pending:
@@ -83,10 +88,19 @@ class _Files:
     def audio_length(self, path: Path) -> float | None:
         if path not in self.lengths:
             try:
-                self.lengths[path] = MP3(path).info.length
-            except (MutagenError, OSError):
+                self.lengths[path] = mp3_duration(path)
+            except FeedError:
                 self.lengths[path] = None
         return self.lengths[path]
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0].lower() if "://" in url else ""
+
+
+def _suffix(url: str) -> str:
+    path = url.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
+    return ("." + path.rsplit(".", 1)[1].lower()) if "." in path else ""
 
 
 def _text(el: etree._Element | None) -> str:
@@ -258,7 +272,7 @@ def check_feed(
         else:
             url, etype, length = enc.get("url", ""), enc.get("type", ""), enc.get("length", "")
             urls.append(url)
-            suffix = Path(urlsplit(url).path).suffix.lower()
+            suffix = _suffix(url)
             expected = AUDIO_TYPES.get(suffix)
             if expected is None:
                 add(f"{label}: enclosure-extensie '{suffix}' is geen podcastformaat")
@@ -310,15 +324,18 @@ def check_feed(
                 add(f"{label}: <podcast:chapters> moet type application/json+chapters hebben")
             rel = files.rel(base, url)
             if rel is not None:
-                problems += _check_chapters_json(files.read(rel), f"{label}: {rel}")
+                if rel not in files.chapters:
+                    files.chapters[rel] = _check_chapters_json(files.read(rel), "")
+                problems += [f"{label}: {rel}{p}" for p in files.chapters[rel]]
         for person in item.findall("podcast:person", ns):
             if not _text(person):
                 add(f"{label}: <podcast:person> zonder naam")
 
-    bad = [u for u in urls if u and urlsplit(u).scheme not in ("http", "https")]
-    for u in bad:
-        add(f"{name}: '{u}' is geen absolute URL")
-    plain = [u for u in urls if u and urlsplit(u).scheme == "http"]
+    schemes = [(u, _scheme(u)) for u in urls if u]
+    for u, scheme in schemes:
+        if scheme not in ("http", "https"):
+            add(f"{name}: '{u}' is geen absolute URL")
+    plain = [u for u, scheme in schemes if scheme == "http"]
     if plain and not allow_http:
         add(
             f"{name}: {len(plain)} URL('s) gebruiken http in plaats van https "
@@ -328,10 +345,16 @@ def check_feed(
 
 
 def check_outputs(
-    ws: Workspace, outputs: Mapping[str, bytes], *, allow_http: bool = False
+    ws: Workspace,
+    outputs: Mapping[str, bytes],
+    *,
+    allow_http: bool = False,
+    durations: Mapping[Path, float] | None = None,
 ) -> list[str]:
-    """Check feeds that are built but not yet written (``outputs``: path -> bytes)."""
+    """Check feeds that are built but not yet written (``outputs``: path -> bytes).
+    ``durations``: audio durations the caller has just measured (path -> seconds)."""
     files = _Files(ws, outputs)
+    files.lengths.update(durations or {})
     problems: list[str] = []
     for rel in sorted(outputs):
         if rel.endswith(".xml"):

@@ -29,19 +29,31 @@ in an interview the first speaker is the interviewer (``host``) and the others a
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
+import json
 import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from feedgen.feed import FeedEntry, FeedGenerator
 
-from .chapters import chapter_lines, chapters_json, chapters_json_bytes, write_id3_chapters
+from .chapters import (
+    ChapterFrames,
+    chapter_lines,
+    chapters_json,
+    chapters_json_bytes,
+    mp3_duration,
+    read_id3_chapters,
+    wanted_frames,
+    write_id3_chapters,
+)
 from .cover import Artwork, ensure_artwork
 from .episodes import list_episodes
 from .errors import FeedError, InputError
@@ -134,6 +146,7 @@ class EpisodeData:
     episode: Episode
     audio_path: Path
     audio_bytes: int
+    audio_duration: float  # measured from the file
     chapters: tuple[Chapter, ...] = ()
     ingredients: tuple[str, ...] = ()  # ingredient ids, the most weighty first
     transcripts: tuple[str, ...] = ()  # extensions present in transcripts/: vtt, srt, ...
@@ -199,6 +212,51 @@ def _ingredient_weights(fragments: Sequence[Fragment]) -> tuple[str, ...]:
     return tuple(k for k, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+class AudioIndex:
+    """What the feed needs of each MP3 (duration, the ID3 chapter frames in it), keyed on the
+    file's size, mtime and inode and kept in ``.vlinder/cache/feed-audio.json``: a rebuild
+    reads no MP3 that did not change."""
+
+    VERSION = 1
+
+    def __init__(self, ws: Workspace):
+        self.path = ws.cache_dir / "feed-audio.json"
+        self.root = ws.root
+        self.changed = False
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            self.entries: dict[str, dict] = (
+                data["entries"] if data.get("version") == self.VERSION else {}
+            )
+        except (OSError, ValueError, KeyError, AttributeError):
+            self.entries = {}
+
+    @staticmethod
+    def _key(st: os.stat_result) -> list[int]:
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def get(self, audio: Path, st: os.stat_result) -> tuple[float, ChapterFrames] | None:
+        entry = self.entries.get(str(audio.relative_to(self.root)))
+        if not entry or entry.get("key") != self._key(st):
+            return None
+        return float(entry["duration"]), [tuple(f) for f in entry["chapters"]]  # type: ignore[misc]
+
+    def put(self, audio: Path, st: os.stat_result, duration: float, frames: ChapterFrames) -> None:
+        entry = {"key": self._key(st), "duration": duration, "chapters": [list(f) for f in frames]}
+        rel = str(audio.relative_to(self.root))
+        if self.entries.get(rel) != entry:
+            self.entries[rel] = entry
+            self.changed = True
+
+    def save(self) -> None:
+        if self.changed:
+            blob = json.dumps(
+                {"version": self.VERSION, "entries": self.entries}, ensure_ascii=False
+            )
+            atomic_write_bytes(self.path, blob.encode("utf-8"))
+            self.changed = False
+
+
 def collect(
     ws: Workspace,
     *,
@@ -209,13 +267,15 @@ def collect(
 ) -> tuple[FeedInput, tuple[str, ...]]:
     """Gather the feeds' input; writes ID3 chapters into MP3s where they changed.
 
-    Returns the input and the slugs whose MP3 was rewritten.
+    Returns the input and the slugs whose MP3 was rewritten. An episode whose audio is missing
+    or unreadable is left out with a warning; the others go on.
     """
     podcast = ws.settings.podcast
     base = normalise_base_url(base_url or podcast.base_url)
     load = fragments or _default_fragments
     infos = tuple(vlinders) if vlinders is not None else _default_taxonomy(ws)
     titles = {iid: title for v in infos for iid, title in v.ingredients}
+    index = AudioIndex(ws)
     data: list[EpisodeData] = []
     skipped: list[str] = []
     id3: list[str] = []
@@ -231,8 +291,24 @@ def collect(
             chs, frs = loaded
             chapters = tuple(sorted(chs, key=lambda c: c.start))
             ingredients = _ingredient_weights(frs)
-        if write_id3 and write_id3_chapters(audio, chapters):
-            id3.append(ep.slug)
+        st = audio.stat()
+        try:
+            cached = index.get(audio, st)
+            if cached is not None:
+                duration, frames = cached
+            else:
+                duration, frames = mp3_duration(audio), read_id3_chapters(audio)
+            if write_id3 and audio.suffix.lower() == ".mp3":
+                wanted = wanted_frames(chapters, duration)
+                if frames != wanted:
+                    write_id3_chapters(audio, chapters, duration=duration, current=frames)
+                    id3.append(ep.slug)
+                    frames = wanted
+                    st = audio.stat()
+        except FeedError as exc:
+            skipped.append(f"aflevering '{ep.slug}' staat niet in de feed: {exc}")
+            continue
+        index.put(audio, st, duration, frames)
         transcripts = tuple(
             ext for ext, _, _ in TRANSCRIPT_FILES if ws.transcript_path(ep.slug, ext).is_file()
         )
@@ -240,12 +316,14 @@ def collect(
             EpisodeData(
                 episode=ep,
                 audio_path=audio,
-                audio_bytes=audio.stat().st_size,
+                audio_bytes=st.st_size,
+                audio_duration=duration,
                 chapters=chapters,
                 ingredients=ingredients,
                 transcripts=transcripts,
             )
         )
+    index.save()
     artwork = ensure_artwork(ws, base)
     feed_input = FeedInput(
         base_url=base,
@@ -303,11 +381,24 @@ def episode_description(item: EpisodeData, inp: FeedInput) -> str:
     return "\n".join(parts)
 
 
+class SharedEntry(FeedEntry):  # type: ignore[misc]
+    """A feedgen entry that is in several feeds: its ``<item>`` is built once and copied
+    (lxml, in C) into every further feed instead of being rebuilt field by field."""
+
+    _item: Any = None
+
+    def rss_entry(self, extensions: bool = True) -> Any:
+        if self._item is None:
+            self._item = super().rss_entry(extensions=extensions)
+            return copy.deepcopy(self._item)
+        return copy.deepcopy(self._item)
+
+
 def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
     """One feedgen entry; shared by every feed the episode is in."""
     ep = item.episode
     base = inp.base_url
-    fe = FeedEntry()
+    fe = SharedEntry()
     register_entry(fe)
     fe.title(ep.title)
     fe.guid(ep.guid, permalink=False)
@@ -389,46 +480,62 @@ def _serialise(
         raise FeedError(f"feed kan niet worden opgebouwd: {exc}") from exc
 
 
-def render_feeds(inp: FeedInput) -> dict[str, bytes]:
-    """Every output, keyed by workspace-relative path: the feeds and the chapter files."""
+def render_entries(inp: FeedInput) -> list[FeedEntry]:
+    """One feedgen entry per episode, shared by every feed the episode is in."""
+    return [_entry(item, inp) for item in inp.episodes]
+
+
+def render_main_feed(inp: FeedInput, entries: Sequence[FeedEntry]) -> bytes:
     p = inp.podcast
-    base = inp.base_url
+    fg = _channel(inp, MAIN_FEED, p.title, p.description, f"{inp.base_url}/")
+    return _serialise(fg, entries, inp.episodes)
+
+
+def render_vlinder_feed(inp: FeedInput, v: VlinderInfo, entries: Sequence[FeedEntry]) -> bytes:
+    """The feed of one vlinder: the episodes with any of its ingredients."""
+    p = inp.podcast
+    if f"{v.id}.xml" == MAIN_FEED:
+        raise FeedError(f"vlinder-id '{v.id}' botst met de hoofdfeed; kies een andere id")
+    wanted = {iid for iid, _ in v.ingredients}
+    chosen = [
+        (fe, item)
+        for fe, item in zip(entries, inp.episodes, strict=True)
+        if wanted.intersection(item.ingredients)
+    ]
+    desc = v.description or f"De afleveringen van {p.title} over '{v.title}'."
+    if v.ingredients:
+        desc += " Ingrediënten: " + ", ".join(t for _, t in v.ingredients) + "."
+    fg = _channel(
+        inp, f"{v.id}.xml", f"{p.title}: {v.title}", desc, vlinder_page_url(inp.base_url, v.id)
+    )
+    return _serialise(fg, [fe for fe, _ in chosen], [item for _, item in chosen])
+
+
+def render_chapter_files(inp: FeedInput) -> dict[str, bytes]:
+    """``feeds/chapters/<slug>.json`` for every episode with chapters."""
     out: dict[str, bytes] = {}
-    entries = [_entry(item, inp) for item in inp.episodes]
-
-    fg = _channel(inp, MAIN_FEED, p.title, p.description, f"{base}/")
-    out[f"feeds/{MAIN_FEED}"] = _serialise(fg, entries, inp.episodes)
-
-    for v in inp.vlinders:
-        name = f"{v.id}.xml"
-        if name == MAIN_FEED:
-            raise FeedError(f"vlinder-id '{v.id}' botst met de hoofdfeed; kies een andere id")
-        wanted = {iid for iid, _ in v.ingredients}
-        chosen = [
-            (fe, item)
-            for fe, item in zip(entries, inp.episodes, strict=True)
-            if wanted.intersection(item.ingredients)
-        ]
-        desc = v.description or f"De afleveringen van {p.title} over '{v.title}'."
-        if v.ingredients:
-            desc += " Ingrediënten: " + ", ".join(t for _, t in v.ingredients) + "."
-        fg = _channel(inp, name, f"{p.title}: {v.title}", desc, vlinder_page_url(base, v.id))
-        out[f"feeds/{name}"] = _serialise(
-            fg, [fe for fe, _ in chosen], [item for _, item in chosen]
-        )
-
     for item in inp.episodes:
         if not item.chapters:
             continue
         slug = item.episode.slug
-        page = episode_page_url(base, slug)
+        page = episode_page_url(inp.base_url, slug)
         doc = chapters_json(
             item.chapters,
             title=item.episode.title,
-            podcast_name=p.title,
+            podcast_name=inp.podcast.title,
             url_for=lambda c, page=page: f"{page}#t={int(c.start)}",
         )
         out[f"feeds/{CHAPTERS_DIR}/{slug}.json"] = chapters_json_bytes(doc)
+    return out
+
+
+def render_feeds(inp: FeedInput) -> dict[str, bytes]:
+    """Every output, keyed by workspace-relative path: the feeds and the chapter files."""
+    entries = render_entries(inp)
+    out = {f"feeds/{MAIN_FEED}": render_main_feed(inp, entries)}
+    for v in inp.vlinders:
+        out[f"feeds/{v.id}.xml"] = render_vlinder_feed(inp, v, entries)
+    out.update(render_chapter_files(inp))
     return out
 
 
@@ -485,7 +592,8 @@ def build_feeds(
     inp, id3 = collect(ws, base_url=base_url, fragments=fragments, vlinders=vlinders)
     outputs = render_feeds(inp)
     if validate:
-        problems = check_outputs(ws, outputs, allow_http=True)
+        known = {item.audio_path: item.audio_duration for item in inp.episodes}
+        problems = check_outputs(ws, outputs, allow_http=True, durations=known)
         if problems:
             more = f" (en nog {len(problems) - 1} probleem/problemen)" if len(problems) > 1 else ""
             raise FeedError(f"ongeldige feed: {problems[0]}{more}; zie `vlinder check`")

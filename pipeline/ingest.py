@@ -173,6 +173,7 @@ def ingest(
             raise _duplicate(path, existing)
 
     title = meta.title.strip() or _default_title(path, info)
+    speakers = tuple(s.strip() for s in meta.speakers if s.strip())
     date = date or info.date_tag or dt.date.today()
     warnings: list[str] = []
     total = 2.0 * max(info.duration, 0.001)
@@ -199,7 +200,7 @@ def ingest(
         with staging_dir(ws, ws.episode_dir(slug)) as tmp:
             tags = {
                 "title": title,
-                "artist": ", ".join(meta.speakers) or ws.settings.podcast.author,
+                "artist": ", ".join(speakers) or ws.settings.podcast.author,
                 "album": ws.settings.podcast.title,
                 "album_artist": ws.settings.podcast.author,
                 "date": date.isoformat(),
@@ -218,7 +219,7 @@ def ingest(
                 title=title,
                 date=date,
                 guid=str(uuid.uuid4()),
-                speakers=tuple(s.strip() for s in meta.speakers if s.strip()),
+                speakers=speakers,
                 description=meta.description,
                 event=meta.event,
                 kind=meta.kind,

@@ -43,8 +43,9 @@ MAX_CONCEPTS = 12
 SNIPPET_CHARS = 220
 
 # ingredient-aware ranking: a fragment tagged with an ingredient that matches the query gets
-# INGREDIENT_BOOST x (how well the query matches the ingredient) x (tag score)
-INGREDIENT_BOOST = 4.0
+# INGREDIENT_BOOST x (best lexical score) x (how well the query matches the ingredient)
+# x (tag score)
+INGREDIENT_BOOST = 1.0
 INGREDIENT_MIN_MATCH = 0.5
 
 
@@ -115,8 +116,10 @@ def concept_weights(cat: Catalogue, qa: QueryAnalysis) -> list[float]:
     n = max(cat.search_count(), 1)
     out = []
     for c in qa.concepts[:MAX_CONCEPTS]:
-        main = c.variants[0]
-        df = cat.search_df(_match_expr(main))
+        if c.optional:
+            out.append(0.0)
+            continue
+        df = cat.search_df(_match_expr(c.variants[0]))
         out.append(c.weight * math.log((n + 1) / (df + 0.5)) if n > 1 else c.weight)
     return out
 
@@ -323,10 +326,13 @@ def search(
         return SearchResult(query, (), 0)
     weights = concept_weights(cat, qa)
     scores = _score_fragments(cat, qa, weights)
+    # the boost scales with the best lexical score, so it means the same on any corpus
+    scale = max(scores.values(), default=0.0) or 1.0
     boosts: dict[int, float] = {}
     for ing, share in ingredient_matches(qa, taxonomy, weights).items():
         for fid, tag_score in cat.tagged_fragments([ing]).items():
-            boosts[fid] = max(boosts.get(fid, 0.0), INGREDIENT_BOOST * share * tag_score)
+            boost = INGREDIENT_BOOST * scale * share * tag_score
+            boosts[fid] = max(boosts.get(fid, 0.0), boost)
     for fid, boost in boosts.items():
         scores[fid] = scores.get(fid, 0.0) + boost
     if allowed is not None:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .models import Chapter, Fragment, Transcript
 from .taxonomy import Taxonomy
@@ -127,8 +128,11 @@ def content_stems(text: str) -> list[str]:
     return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 2 and not t.isdigit()]
 
 
-def _features(sents: Sequence[Sentence], tax: Taxonomy | None, weight: float) -> list[Counter]:
-    feats = [Counter(content_stems(s.text)) for s in sents]
+def _features(sents: Sequence[Sentence], tax: Taxonomy | None, weight: float) -> list[Counter[str]]:
+    feats: list[Counter[str]] = [Counter() for _ in sents]
+    for f, s in zip(feats, sents, strict=True):
+        for st in content_stems(s.text):
+            f[st] += 1.0  # type: ignore[assignment]
     if tax is None:
         return feats
     from .tag import _cached_tagger, evidence
@@ -138,10 +142,10 @@ def _features(sents: Sequence[Sentence], tax: Taxonomy | None, weight: float) ->
     for f, s in zip(feats, sents, strict=True):
         ev = evidence(s.text, tagger)
         for ing, total in ev.totals.items():
-            f["@" + vlinder_of[ing]] += weight * total
-            f["#" + ing] += weight * total
+            f["@" + vlinder_of[ing]] += weight * total  # type: ignore[assignment]
+            f["#" + ing] += weight * total  # type: ignore[assignment]
         for ctx in ev.contexts:
-            f["@" + ctx] += weight
+            f["@" + ctx] += weight  # type: ignore[assignment]
     return feats
 
 
@@ -423,9 +427,7 @@ class SegEvalItem:
     reference: tuple[int, ...]  # per transcript segment: its reference chapter number
 
 
-def read_segmentation_jsonl(
-    lines: Sequence[str] | object, origin: str = "bestand"
-) -> list[SegEvalItem]:
+def read_segmentation_jsonl(lines: Iterable[str], origin: str = "bestand") -> list[SegEvalItem]:
     """Talks as ``{"id", "segments": [{"start", "end", "text", "topic"}]}``, one per line;
     a new reference chapter starts wherever ``topic`` changes."""
     import json
@@ -434,7 +436,7 @@ def read_segmentation_jsonl(
     from .models import Segment
 
     items = []
-    for n, line in enumerate(lines, start=1):  # type: ignore[call-overload]
+    for n, line in enumerate(lines, start=1):
         if not str(line).strip():
             continue
         try:
@@ -476,7 +478,7 @@ def evaluate_segmentation(
     items: Sequence[SegEvalItem], tax: Taxonomy | None = None, options: SegmentOptions | None = None
 ) -> dict:
     """Pk and WindowDiff per talk and their means (k = half the mean reference chapter)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for it in items:
         chapters, _ = segment(it.transcript, tax, options)
         hyp = hypothesis_labels(it.transcript, chapters)

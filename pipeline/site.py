@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -53,9 +54,20 @@ DOWNLOADS = (("vtt", "WebVTT"), ("srt", "SRT"), ("txt", "tekst"), ("json", "JSON
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates" / "site"
 STATIC = PACKAGE / "static" / "site"
-MONTHS = (
-    "januari februari maart april mei juni juli augustus september oktober november december"
-).split()
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 FragmentLoader = Callable[[Workspace, str], "tuple[Sequence[Chapter], Sequence[Fragment]] | None"]
 TranscriptLoader = Callable[[Workspace, str], "Transcript | None"]
@@ -111,9 +123,10 @@ class VlinderInfo:
 @dataclass(frozen=True)
 class EpisodeInput:
     episode: Episode
-    transcript: Transcript | None
+    has_transcript: bool
     chapters: tuple[Chapter, ...] = ()
     fragments: tuple[Fragment, ...] = ()
+    segments: tuple[Segment, ...] = ()  # only for episodes without fragments (no word timings)
     audio: Path | None = None  # the MP3 in the workspace, when it exists
     transcript_files: tuple[str, ...] = ()  # extensions present in transcripts/
 
@@ -131,7 +144,9 @@ class SiteInput:
     feeds: tuple[str, ...] = ()  # files in feeds/ (relative paths)
 
 
-def _default_fragments(ws: Workspace, slug: str) -> tuple[Sequence[Chapter], Sequence[Fragment]] | None:
+def _default_fragments(
+    ws: Workspace, slug: str
+) -> tuple[Sequence[Chapter], Sequence[Fragment]] | None:
     try:
         from .tag import load_fragments  # type: ignore[attr-defined]
     except ImportError:  # the tag stage is not installed
@@ -172,6 +187,47 @@ def _base_url(ws: Workspace, base_url: str | None) -> str:
     return normalise_base_url(url)
 
 
+def _stamp(paths: Sequence[Path]) -> tuple[tuple[int, int] | None, ...]:
+    out: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            out.append(None)
+        else:
+            out.append((st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def _load_episode_input(
+    ws: Workspace, ep: Episode, load_fragments: FragmentLoader, load_transcript: TranscriptLoader
+) -> EpisodeInput:
+    loaded = load_fragments(ws, ep.slug)
+    chapters, fragments = loaded if loaded else ((), ())
+    segments: tuple[Segment, ...] = ()
+    has_transcript = bool(fragments)
+    if not fragments:  # only then is the transcript itself shown (it is large: word timings)
+        transcript = load_transcript(ws, ep.slug)
+        has_transcript = transcript is not None
+        if transcript is not None:
+            segments = tuple(
+                Segment(s.id, s.start, s.end, s.text, speaker=s.speaker)
+                for s in transcript.segments
+            )
+    audio = ws.episode_dir(ep.slug) / ep.audio_file if ep.audio_file else None
+    return EpisodeInput(
+        episode=ep,
+        has_transcript=has_transcript,
+        chapters=tuple(chapters),
+        fragments=tuple(fragments),
+        segments=segments,
+        audio=audio if audio is not None and audio.is_file() else None,
+        transcript_files=tuple(
+            e for e in TRANSCRIPT_EXTS if ws.transcript_path(ep.slug, e).exists()
+        ),
+    )
+
+
 def collect(
     ws: Workspace,
     *,
@@ -179,26 +235,46 @@ def collect(
     fragment_loader: FragmentLoader | None = None,
     transcript_loader: TranscriptLoader | None = None,
 ) -> SiteInput:
-    """Read everything the site shows from the workspace."""
+    """Read everything the site shows from the workspace.
+
+    What is read per episode is cached in ``.vlinder/cache/site-input.pickle``, keyed on the
+    modification times and sizes of its files, so a rebuild reads only what changed.
+    """
     load_fragments = fragment_loader or _default_fragments
     load_transcript = transcript_loader or _default_transcript
+    use_cache = fragment_loader is None and transcript_loader is None
     vlinders, ingredients = _taxonomy(ws)
+    cache_path = ws.state_dir / "cache" / "site-input.pickle"
+    cache: dict[str, tuple[Any, EpisodeInput]] = {}
+    if use_cache and cache_path.exists():
+        try:
+            with open(cache_path, "rb") as fh:
+                loaded = pickle.load(fh)
+            if isinstance(loaded, dict) and loaded.get("version") == SITE_VERSION:
+                cache = loaded["episodes"]
+        except Exception:  # a broken or old cache is rebuilt
+            cache = {}
+    fresh: dict[str, tuple[Any, EpisodeInput]] = {}
     episodes = []
     for ep in list_episodes(ws):
-        transcript = load_transcript(ws, ep.slug)
-        loaded = load_fragments(ws, ep.slug)
-        chapters, fragments = loaded if loaded else ((), ())
-        audio = ws.episode_dir(ep.slug) / ep.audio_file if ep.audio_file else None
-        files = tuple(e for e in TRANSCRIPT_EXTS if ws.transcript_path(ep.slug, e).exists())
-        episodes.append(
-            EpisodeInput(
-                episode=ep,
-                transcript=transcript,
-                chapters=tuple(chapters),
-                fragments=tuple(fragments),
-                audio=audio if audio is not None and audio.is_file() else None,
-                transcript_files=files,
-            )
+        files = [ws.episode_file(ep.slug)]
+        files += [ws.transcript_path(ep.slug, e) for e in (*TRANSCRIPT_EXTS, "tags.json")]
+        if ep.audio_file:
+            files.append(ws.episode_dir(ep.slug) / ep.audio_file)
+        stamp = (_stamp(files), ep)
+        hit = cache.get(ep.slug)
+        item = hit[1] if hit is not None and hit[0] == stamp else None
+        if item is None:
+            item = _load_episode_input(ws, ep, load_fragments, load_transcript)
+        fresh[ep.slug] = (stamp, item)
+        episodes.append(item)
+    if use_cache and fresh != cache:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(
+            cache_path,
+            pickle.dumps(
+                {"version": SITE_VERSION, "episodes": fresh}, protocol=pickle.HIGHEST_PROTOCOL
+            ),
         )
     feeds: tuple[str, ...] = ()
     if ws.feeds_dir.is_dir():
@@ -564,8 +640,8 @@ def _chapters(item: EpisodeInput, idx: _Index) -> tuple[ChapterView, ...]:
             )
             for n, c in enumerate(chapters, start=1)
         )
-    if item.transcript is not None and item.transcript.segments:
-        blocks = _blocks(item.transcript.segments)
+    if item.segments:
+        blocks = _blocks(item.segments)
         return (ChapterView("h1", 1, "0", "0:00", "", "", tuple(blocks)),) if blocks else ()
     return ()
 
@@ -586,7 +662,9 @@ def _timeline(item: EpisodeInput, idx: _Index) -> tuple[TimelineRow, ...]:
     for f in item.fragments:
         left = max(0.0, min(100.0, 100.0 * f.start / duration))
         width = max(0.6, min(100.0 - left, 100.0 * (f.end - f.start) / duration))
-        mark = TimelineMark(f.anchor(), fmt_seconds(f.start), fmt_time(f.start), round(left, 2), round(width, 2))
+        mark = TimelineMark(
+            f.anchor(), fmt_seconds(f.start), fmt_time(f.start), round(left, 2), round(width, 2)
+        )
         for ing in _tag_ids(f):
             marks.setdefault(ing, []).append(mark)
     order = [i for i in _episode_ingredients(item) if i in marks]
@@ -636,9 +714,7 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
         idx.cards[item.episode.slug] = _card(item, idx)
 
     main_feed = "feeds/podcast.xml" if "podcast.xml" in inp.feeds else ""
-    site = SiteInfo(
-        inp.title, inp.subtitle, inp.description, inp.author, inp.base_url, main_feed
-    )
+    site = SiteInfo(inp.title, inp.subtitle, inp.description, inp.author, inp.base_url, main_feed)
     pages: list[Page] = []
 
     # Fragments per ingredient, in episode order (newest first) and time.
@@ -709,7 +785,7 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                     audio_bytes=ep.audio_bytes,
                     chapters=_chapters(item, idx),
                     has_fragments=bool(item.fragments),
-                    has_transcript=item.transcript is not None or bool(item.fragments),
+                    has_transcript=item.has_transcript,
                     timeline=_timeline(item, idx),
                     downloads=_downloads(item),
                     filters=_filters(item, card, idx),
@@ -828,9 +904,7 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
             "Zoeken",
             "zoeken",
             site,
-            SearchContent(
-                tuple(bundles), tuple(idx.ref(i.id) for i in inp.ingredients)
-            ),
+            SearchContent(tuple(bundles), tuple(idx.ref(i.id) for i in inp.ingredients)),
         )
     )
     return pages
@@ -840,12 +914,13 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
 
 
 def assign_shards(
-    previous: Sequence[Sequence[str]], slugs: Sequence[str], size: int = SHARD_EPISODES
+    previous: Sequence[Sequence[str]], slugs: Sequence[str], size: int | None = None
 ) -> list[list[str]]:
     """Stable shards: episodes keep their shard; new ones fill the newest shard, then a new one.
 
     ``slugs`` in the order episodes were added is best (oldest first), but any order works.
     """
+    size = size or SHARD_EPISODES
     present = set(slugs)
     shards = [[s for s in shard if s in present] for shard in previous]
     shards = [s for s in shards if s]
@@ -994,7 +1069,11 @@ def pagefind_binary() -> Path:
 def _index_shard(site: Path, shard: Sequence[str], out: Path) -> None:
     """Index the episode pages of one shard into the bundle folder ``out`` (replaced)."""
     names = ",".join(shard)
-    glob = f"afleveringen/{{{names}}}/index.html" if len(shard) > 1 else f"afleveringen/{names}/index.html"
+    glob = (
+        f"afleveringen/{{{names}}}/index.html"
+        if len(shard) > 1
+        else f"afleveringen/{names}/index.html"
+    )
     new = out.with_name(f".{out.name}.new")
     old = out.with_name(f".{out.name}.old")
     for path in (new, old):
@@ -1056,7 +1135,10 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
             parent = parent.parent
 
     # Assets: the site's CSS and JS, the audio (hard links), transcripts and feeds.
-    _sync_tree({p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()}, site_dir / "static")
+    _sync_tree(
+        {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()},
+        site_dir / "static",
+    )
     audio = {
         f"{e.episode.slug}/{e.episode.audio_file}": e.audio
         for e in inp.episodes
@@ -1072,18 +1154,23 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
     _sync_tree({rel: ws.feeds_dir / rel for rel in inp.feeds}, site_dir / "feeds")
 
     # Search: re-index the shards whose episode pages changed.
-    page_of = {e.episode.slug: new_pages[f"afleveringen/{e.episode.slug}/index.html"] for e in inp.episodes}
+    page_of = {
+        e.episode.slug: new_pages[f"afleveringen/{e.episode.slug}/index.html"] for e in inp.episodes
+    }
     old_shards: dict[str, str] = manifest.get("shard_hashes", {})
     new_shards: dict[str, str] = {}
     todo: list[tuple[list[str], Path]] = []
     pagefind_dir = site_dir / "pagefind"
     for shard in shards:
         sid = shard_id(shard)
-        digest = hashlib.sha256(
-            json.dumps([(s, page_of[s]) for s in shard]).encode()
-        ).hexdigest()[:24]
+        digest = hashlib.sha256(json.dumps([(s, page_of[s]) for s in shard]).encode()).hexdigest()[
+            :24
+        ]
         new_shards[sid] = digest
-        if old_shards.get(sid) != digest or not (pagefind_dir / sid / "pagefind-entry.json").exists():
+        if (
+            old_shards.get(sid) != digest
+            or not (pagefind_dir / sid / "pagefind-entry.json").exists()
+        ):
             todo.append((shard, pagefind_dir / sid))
     if todo:
         pagefind_dir.mkdir(parents=True, exist_ok=True)
@@ -1138,7 +1225,6 @@ __all__ = [
     "Page",
     "SiteInput",
     "SiteReport",
-    "atomic_write_bytes",
     "build_site",
     "collect",
     "fmt_time",

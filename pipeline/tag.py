@@ -39,7 +39,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +113,7 @@ class _Analysed:
     stems: tuple[str, ...]
     by_stem: dict[str, list[int]]
     by_token: dict[str, list[int]]
+    memo: dict[_Word, list[int]]
 
 
 def _analyse(text: str) -> _Analysed:
@@ -123,21 +124,41 @@ def _analyse(text: str) -> _Analysed:
     for i, (t, s) in enumerate(zip(folded, stems_, strict=True)):
         by_stem.setdefault(s, []).append(i)
         by_token.setdefault(t, []).append(i)
-    return _Analysed(folded, stems_, by_stem, by_token)
+    return _Analysed(folded, stems_, by_stem, by_token, {})
 
 
 def _positions(word: _Word, doc: _Analysed) -> list[int]:
-    if word.mode == "prefix":
-        return [i for i, t in enumerate(doc.folded) if t.startswith(word.text)]
-    if word.mode == "suffix":
-        return [i for i, t in enumerate(doc.folded) if t.endswith(word.text)]
-    pos = set(doc.by_token.get(word.text, ()))
-    if word.mode == "word":
-        pos.update(doc.by_stem.get(word.stem, ()))
-    if len(word.text) >= 4:
-        for ending in _INFLECTIONS:
-            pos.update(doc.by_token.get(word.text + ending, ()))
-    return sorted(pos)
+    """Where ``word`` occurs; exact words were indexed by :func:`_index_words` already."""
+    cached = doc.memo.get(word)
+    if cached is None:
+        if word.mode in ("prefix", "suffix"):
+            test = str.startswith if word.mode == "prefix" else str.endswith
+            cached = sorted(p for t, ps in doc.by_token.items() if test(t, word.text) for p in ps)
+        else:
+            cached = []
+        doc.memo[word] = cached
+    return cached
+
+
+def _word_forms(word: _Word) -> tuple[str, ...]:
+    """The token forms a (non-wildcard) word matches besides its stem: itself, inflected."""
+    if len(word.text) < 4:
+        return (word.text,)
+    return (word.text, *(word.text + e for e in _INFLECTIONS))
+
+
+def _index_words(
+    doc: _Analysed, by_form: dict[str, tuple[_Word, ...]], by_stem: dict[str, tuple[_Word, ...]]
+) -> None:
+    """One pass over the tokens: the positions of every exact descriptor word in ``doc``."""
+    found: dict[_Word, set[int]] = {}
+    for i, (tok, st) in enumerate(zip(doc.folded, doc.stems, strict=True)):
+        for word in by_form.get(tok, ()):
+            found.setdefault(word, set()).add(i)
+        for word in by_stem.get(st, ()):
+            found.setdefault(word, set()).add(i)
+    for word, pos in found.items():
+        doc.memo[word] = sorted(pos)
 
 
 def _match_words(words: tuple[_Word, ...], doc: _Analysed) -> tuple[int, ...] | None:
@@ -179,6 +200,8 @@ class Tagger:
     taxonomy: Taxonomy
     phrases: tuple[_Phrase, ...]
     contexts: tuple[_Phrase, ...]
+    by_form: dict[str, tuple[_Word, ...]] = field(default_factory=dict, compare=False)
+    by_stem: dict[str, tuple[_Word, ...]] = field(default_factory=dict, compare=False)
 
 
 def compile_taxonomy(tax: Taxonomy) -> Tagger:
@@ -198,7 +221,25 @@ def compile_taxonomy(tax: Taxonomy) -> Tagger:
             p = _compile_phrase(ctx.id, text, PHRASE_WEIGHT)
             if p:
                 contexts.append(p)
-    return Tagger(tax, tuple(phrases), tuple(contexts))
+    by_form: dict[str, list[_Word]] = {}
+    by_stem: dict[str, list[_Word]] = {}
+    for phrase in (*phrases, *contexts):
+        for words in phrase.alternatives:
+            for word in words:
+                if word.mode in ("prefix", "suffix"):
+                    continue
+                for form in _word_forms(word):
+                    if word not in by_form.setdefault(form, []):
+                        by_form[form].append(word)
+                if word.mode == "word" and word not in by_stem.setdefault(word.stem, []):
+                    by_stem[word.stem].append(word)
+    return Tagger(
+        tax,
+        tuple(phrases),
+        tuple(contexts),
+        {k: tuple(v) for k, v in by_form.items()},
+        {k: tuple(v) for k, v in by_stem.items()},
+    )
 
 
 @lru_cache(maxsize=8)
@@ -223,6 +264,7 @@ class Evidence:
 
 def evidence(text: str, tagger: Tagger) -> Evidence:
     doc = _analyse(text)
+    _index_words(doc, tagger.by_form, tagger.by_stem)
     totals: dict[str, float] = {}
     strong: dict[str, bool] = {}
     matched: dict[str, list[str]] = {}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_ingest import ffmpeg, listing, make_bad_input
 
 from pipeline.cli import cli
 from pipeline.db import open_catalogue
 from pipeline.workspace import Workspace
-
-from .test_ingest import listing, make_bad_input
 
 
 def run(runner: CliRunner, ws: Workspace, *args: str, input: str | None = None):  # noqa: A002
@@ -56,7 +56,7 @@ def test_add_list_show_remove(runner: CliRunner, ws: Workspace, speech_wav: Path
     assert "ingest" in lines[0] and "publish" in lines[0]
     assert lines[1].startswith("dijk-durf-1  2025-03-14")
     assert 'Dijk & "durf" <1>' in lines[1]
-    assert "0:07" in lines[1] or "0:06" in lines[1]
+    assert re.search(r"  0:0\d  ", lines[1])
     assert "✓" in lines[1]
 
     shown = run(runner, ws, "show", "dijk-durf-1")
@@ -140,7 +140,6 @@ def test_bad_options(
 
 
 def test_silence_warning(runner: CliRunner, ws: Workspace, tmp_path: Path) -> None:
-    from .test_ingest import ffmpeg
 
     silent = tmp_path / "stil.wav"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "4", str(silent))

@@ -402,3 +402,33 @@ def test_interrupted_add_leaves_nothing_and_rerun_finishes(
     assert abs(ep.duration - 180) < 0.5
     # the leftover staging folder of the killed run is gone too
     assert not list((ws.state_dir / "tmp").glob("lange-opname.*"))
+
+
+# --- locating ffmpeg ---------------------------------------------------------------------------
+def test_find_ffmpeg_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pipeline.errors import ToolError
+
+    audio.find_ffmpeg.cache_clear()
+    try:
+        monkeypatch.setenv("VLINDER_FFMPEG", str(tmp_path / "nergens"))
+        with pytest.raises(ToolError, match="VLINDER_FFMPEG"):
+            audio.find_ffmpeg()
+        audio.find_ffmpeg.cache_clear()
+        monkeypatch.delenv("VLINDER_FFMPEG")
+        monkeypatch.setenv("PATH", str(tmp_path))  # no ffmpeg on PATH
+        found = audio.find_ffmpeg()
+        pytest.importorskip("imageio_ffmpeg")
+        assert "imageio_ffmpeg" in found
+    finally:
+        audio.find_ffmpeg.cache_clear()
+
+
+def test_bundled_ffmpeg_has_what_ingest_needs() -> None:
+    """Users without root get imageio-ffmpeg's binary: it must have every filter and encoder."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    filters = subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True, text=True)
+    for name in ("loudnorm", "ebur128", "alimiter", "aresample", "asplit", "aformat"):
+        assert f" {name} " in filters.stdout, name
+    encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True)
+    assert "libmp3lame" in encoders.stdout

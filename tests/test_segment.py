@@ -37,9 +37,7 @@ DIKE = [
 
 
 def _transcript(texts: list[str], seconds: float = 12.0) -> Transcript:
-    segs = tuple(
-        Segment(i, i * seconds, (i + 1) * seconds, t) for i, t in enumerate(texts)
-    )
+    segs = tuple(Segment(i, i * seconds, (i + 1) * seconds, t) for i, t in enumerate(texts))
     return Transcript("nl", segs, duration=len(texts) * seconds)
 
 

@@ -321,7 +321,13 @@ def test_client_filename_never_becomes_a_path(
     client: TestClient, pws: Workspace, clip: Path, tmp_path: Path
 ) -> None:
     csrf = login(client, pws)
-    names = ["../../../../tmp/evil.wav", "..\\..\\evil2.wav", "/etc/passwd", ".bashrc", "één talk.wav"]
+    names = [
+        "../../../../tmp/evil.wav",
+        "..\\..\\evil2.wav",
+        "/etc/passwd",
+        ".bashrc",
+        "één talk.wav",
+    ]
     ids = []
     for name in names:
         r = upload(client, csrf, clip, filename=name)
@@ -354,9 +360,9 @@ def test_size_limit_is_answered_with_a_clear_error(pws: Workspace, tmp_path: Pat
         # no Content-Length (chunked): the limit is enforced while streaming
         def chunks() -> Iterator[bytes]:
             yield (
-                b"--grens\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n"
+                b'--grens\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n'
                 + csrf.encode()
-                + b"\r\n--grens\r\nContent-Disposition: form-data; name=\"file\"; "
+                + b'\r\n--grens\r\nContent-Disposition: form-data; name="file"; '
                 b'filename="groot.wav"\r\nContent-Type: audio/wav\r\n\r\n'
             )
             for _ in range(3):
@@ -386,8 +392,16 @@ def test_two_uploads_at_once_both_succeed(pws: Workspace, tmp_path: Path) -> Non
     for n in range(2):
         path = tmp_path / f"lang{n}.wav"
         subprocess.run(
-            ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"sine=f={300 + n * 200}:d=60",
-             str(path)],
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=f={300 + n * 200}:d=60",
+                str(path),
+            ],
             check=True,
         )
         files.append(path)
@@ -438,7 +452,7 @@ def test_job_runs_all_stages_then_failure_and_retry(
     assert r.status_code == 303
     assert jobs.get_job(pws, job.id).state == "queued"
     done = jobs.run_job(pws, job.id)
-    assert done.state == "done" and done.stage == "done" and done.progress == 1.0, done
+    assert done.state == "done" and done.stage == "done" and done.progress == 1.0, done.error
     ep = load_episode(pws, done.slug)
     assert ep.title == "Eén team" and ep.speakers == ("Ann",) and ep.source_name == "clip.wav"
     assert pws.transcript_path(done.slug, "json").exists()
@@ -519,3 +533,93 @@ def test_in_process_worker_picks_up_uploads(pws: Workspace, clip: Path) -> None:
     assert done.state == "done", done
     # a second worker start finds nothing to recover
     assert jobs.recover(pws) == []
+
+
+# --- editing and publishing ------------------------------------------------------------------
+def test_edits_land_in_the_cli_files_and_publish_shows_them(
+    pws: Workspace, clip: Path, client: TestClient
+) -> None:
+    import json
+    import tomllib
+
+    from pipeline.tag import load_fragments
+    from pipeline.transcripts import load_transcript
+
+    done = jobs.run_job(pws, jobs.queue_recording(pws, clip, title="Eerste titel").id)
+    assert done.state == "done", done.error
+    slug = done.slug
+    csrf = login(client, pws)
+    page = client.get(f"{P}/afleveringen/{slug}")
+    assert page.status_code == 200 and 'name="seg_0"' in page.text
+    url = f"{P}/afleveringen/{slug}"
+
+    # metadata
+    r = client.post(
+        f"{url}/gegevens",
+        data={
+            "csrf": csrf,
+            "title": "Nieuwe <titel>",
+            "date": "2025-03-14",
+            "speakers": "Ann Jansen, Piet",
+            "event": "Symposium",
+            "kind": "interview",
+            "description": "Over samenwerken.",
+        },
+    )
+    assert r.status_code == 200 and "De gegevens zijn opgeslagen" in r.text
+    ep = load_episode(pws, slug)
+    assert (ep.title, ep.speakers, ep.kind) == (
+        "Nieuwe <titel>",
+        ("Ann Jansen", "Piet"),
+        "interview",
+    )
+    assert "Nieuwe &lt;titel&gt;" in r.text and "Nieuwe <titel>" not in r.text
+    r = client.post(f"{url}/gegevens", data={"csrf": csrf, "title": "", "date": "2025-03-14"})
+    assert "De titel mag niet leeg zijn." in r.text
+    r = client.post(f"{url}/gegevens", data={"csrf": csrf, "title": "x", "date": "14-03-2025"})
+    assert "ongeldige datum" in r.text.lower()
+    assert load_episode(pws, slug).title == "Nieuwe <titel>"
+
+    # transcript: one word corrected in the first segment
+    transcript = load_transcript(pws, slug)
+    assert transcript is not None
+    first = transcript.segments[0]
+    words = first.text.split()
+    words[-1] = "Waardenburg."
+    corrected = " ".join(words)
+    r = client.post(f"{url}/transcript", data={"csrf": csrf, "seg_0": corrected})
+    assert "1 zin(nen) verbeterd" in r.text
+    again = load_transcript(pws, slug)
+    assert again is not None and again.segments[0].text.strip() == corrected
+    assert again.segments[0].start == first.start
+    assert "Waardenburg." in pws.transcript_path(slug, "vtt").read_text(encoding="utf-8")
+
+    # tags: remove what was found, add another ingredient
+    chapters, fragments = load_fragments(pws, slug)  # type: ignore[misc]
+    before = {t.ingredient for t in fragments[0].tags}
+    r = client.post(f"{url}/tags", data={"csrf": csrf, "shown_1": "1", "add_1": "bestuurlijk-lef"})
+    assert "tag(s) aangepast" in r.text, r.text
+    data = tomllib.loads(pws.episode_file(slug).read_text(encoding="utf-8"))
+    (entry,) = data["tag_overrides"]
+    assert entry["add"] == ["bestuurlijk-lef"] and set(entry["remove"]) == before
+    assert fragments[0].start <= entry["at"] < fragments[0].end
+    tags = json.loads(pws.transcript_path(slug, "tags.json").read_text(encoding="utf-8"))
+    assert [t["ingredient"] for t in tags["fragments"][0]["tags"]] == ["bestuurlijk-lef"]
+    r = client.post(f"{url}/tags", data={"csrf": csrf, "shown_1": "1", "add_1": "bestaat-niet"})
+    assert "onbekend ingrediënt" in r.text.lower()
+
+    # chapters: rename the first
+    r = client.post(
+        f"{url}/hoofdstukken", data={"csrf": csrf, "title_1": "Het begin", "start_1": "0:00"}
+    )
+    assert "1 hoofdstuk(ken) aangepast" in r.text
+    chapters, _ = load_fragments(pws, slug)  # type: ignore[misc]
+    assert chapters[0].title == "Het begin"
+
+    # publish: the site and the feed show the edits
+    r = client.post(f"{P}/publiceren", data={"csrf": csrf, "terug": f"/afleveringen/{slug}"})
+    assert r.status_code == 200 and "Gepubliceerd" in r.text
+    html = (pws.site_dir / "afleveringen" / slug / "index.html").read_text(encoding="utf-8")
+    assert "Nieuwe &lt;titel&gt;" in html and "Waardenburg" in html and "Het begin" in html
+    feed = (pws.feeds_dir / "podcast.xml").read_text(encoding="utf-8")
+    assert "Nieuwe &lt;titel&gt;" in feed

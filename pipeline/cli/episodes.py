@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def _progressbar(label: str) -> Iterator[object]:
     state: dict[str, object] = {"bar": None, "done": 0}
     stack = contextlib.ExitStack()
 
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     interactive = stderr.isatty()
 
     def progress(done: float, total: float) -> None:
@@ -292,6 +293,12 @@ def show_cmd(ctx: Context, slug: str) -> None:
             click.echo(f"  {stage:<11} {row['status']}{msg}  {row['updated']}")  # type: ignore[index]
 
 
+def _confirm(question: str) -> bool:
+    """A yes/no question that understands Dutch (j/ja) and English (y/yes); default no."""
+    answer = click.prompt(f"{question} [j/N]", default="n", show_default=False)
+    return answer.strip().lower() in ("j", "ja", "y", "yes")
+
+
 @click.command("remove")
 @click.argument("slug")
 @click.option("--yes", "-y", is_flag=True, help="Niet om bevestiging vragen.")
@@ -308,7 +315,7 @@ def remove_cmd(ctx: Context, slug: str, yes: bool) -> None:
         label = slug
     except WorkspaceError:
         label = slug
-    if not yes and not click.confirm(f"Aflevering {label} verwijderen?", default=False):
+    if not yes and not _confirm(f"Aflevering {label} verwijderen?"):
         click.echo("Niets verwijderd.")
         return
     removed = remove_episode(ws, slug)

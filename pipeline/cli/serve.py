@@ -1,7 +1,83 @@
-"""CLI commands of the serve stage (placeholder: filled in by its issue)."""
+"""``vlinder serve``: the built site on localhost (with HTTP Range for the audio)."""
 
 from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from . import Context, pass_ctx
+
+
+@click.command("serve")
+@click.option(
+    "--port",
+    "-p",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Poort (standaard: [server] port in vlinder.toml, anders 8000).",
+)
+@click.option(
+    "--host",
+    default=None,
+    help="Adres om op te luisteren (standaard: [server] host, anders 127.0.0.1).",
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Bouw opnieuw zodra episodes/, transcripts/, taxonomy.toml of vlinder.toml verandert.",
+)
+@click.option("--no-build", is_flag=True, help="Niet eerst bouwen; serveer site/ zoals die is.")
+@click.option(
+    "--producer/--no-producer",
+    default=True,
+    show_default=True,
+    help="De producentenomgeving onder /producent/ (uploaden, bewerken, publiceren).",
+)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Geen worker in dit proces: taken wachten op `vlinder worker`.",
+)
+@pass_ctx
+def serve_command(
+    ctx: Context,
+    port: int | None,
+    host: str | None,
+    watch: bool,
+    no_build: bool,
+    producer: bool,
+    no_worker: bool = False,
+) -> None:
+    """Serveer de site lokaal, met terugspoelen in de audio (HTTP Range)."""
+    from ..publish import build
+    from ..server import serve
+
+    ws = ctx.ws
+    settings = ws.settings.server
+    host = host or settings.host
+    port = settings.port if port is None else port
+    if not no_build:
+        for line in build(ws):
+            click.echo(line)
+    elif not (ws.site_dir / "index.html").exists():
+        click.echo("Let op: site/ is nog leeg; draai eerst `vlinder build`.", err=True)
+    shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
+    click.echo(f"De site draait op http://{shown}:{port}/ (stoppen met Ctrl-C)")
+    if producer:
+        from ..webapp import producer_token
+
+        click.echo(f"Producentenomgeving: http://{shown}:{port}/producent/")
+        token, created = producer_token(ws)
+        if created:
+            click.echo(
+                f"Nieuwe toegangscode voor de producentenomgeving: {token}\n"
+                f"(bewaard in {ws.state_dir.name}/producer-token; stel zelf een code in met "
+                "[server] token in vlinder.toml)"
+            )
+        if no_worker:
+            click.echo("Geen worker in dit proces: start `vlinder worker` voor de taken.")
+    if watch:
+        click.echo("Ik bouw opnieuw zodra er iets verandert.")
+    serve(ws, host, port, watch, producer=producer, worker=not no_worker, report=click.echo)
+
+
+COMMANDS: list[click.Command] = [serve_command]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ class ProgressBar:
                 show_eta=False,
                 show_percent=True,
                 item_show_func=lambda _: self._info(),
-                file=click.get_text_stream("stderr"),
+                file=sys.stderr,
             )
             self.bar.__enter__()
         self.done = done

@@ -194,7 +194,7 @@ def save_chapters(ws: Workspace, slug: str, form: Form) -> str:
         start_text = _text(form, f"start_{n}", 20) if f"start_{n}" in form else ""
         start = parse_time(start_text) if start_text else chapter.start
         if n == 1:
-            start = 0.0 if abs(start - chapter.start) < 0.5 else start
+            start = chapter.start  # the first chapter always starts at the beginning
         if start <= previous_start or (duration and start >= duration):
             raise InputError(
                 f"hoofdstuk {n}: begin {format_time(start)} moet na het vorige hoofdstuk "
@@ -227,14 +227,17 @@ def save_chapters(ws: Workspace, slug: str, form: Form) -> str:
 
 # --- tags ----------------------------------------------------------------------------------
 def save_tags(ws: Workspace, slug: str, form: Form) -> str:
-    """Fragment ``n`` (1-based): checkboxes ``keep_n`` (ids to keep) and select ``add_n``."""
+    """Fragment ``n`` (1-based): checkboxes ``keep_n`` (ids to keep) and select ``add_n``.
+
+    Stored as ``[[tag_overrides]]`` addressed by time (``at`` = the fragment's middle), so a
+    correction keeps pointing at the same words when the fragments are cut differently later.
+    """
     view = episode_view(ws, slug)
     known = set(view.ingredient_titles)
     if not view.fragments:
         raise InputError("deze aflevering heeft nog geen fragmenten")
     getlist = getattr(form, "getlist", None)
-    adds: dict[int, set[str]] = {}
-    removes: dict[int, set[str]] = {}
+    changes: list[tuple[Fragment, set[str], set[str]]] = []
     for n, fragment in enumerate(view.fragments, start=1):
         if f"shown_{n}" not in form:
             continue  # fragment not in the submitted form: leave it alone
@@ -244,30 +247,37 @@ def save_tags(ws: Workspace, slug: str, form: Form) -> str:
         if added and added not in known:
             raise InputError(f"onbekend ingrediënt '{added}'")
         new = (current & keep) | ({added} if added else set())
-        if new - current:
-            adds[n] = new - current
-        if current - new:
-            removes[n] = current - new
-    if not adds and not removes:
+        if new != current:
+            changes.append((fragment, new - current, current - new))
+    if not changes:
         return "Er was niets veranderd aan de tags."
     with ws.lock():
         ep = load_episode(ws, slug)
         entries = _overrides(ep, "tag_overrides")
-        for n in sorted(set(adds) | set(removes)):
-            entry = next((e for e in entries if e.get("fragment") == n), None)
+        for fragment, add, remove in changes:
+            entry = next((e for e in entries if _points_at(e, fragment)), None)
             if entry is None:
-                entry = {"fragment": n, "add": [], "remove": []}
+                entry = {"at": round((fragment.start + fragment.end) / 2, 1)}
                 entries.append(entry)
-            add = set(entry.get("add", [])) - removes.get(n, set()) | adds.get(n, set())
-            remove = set(entry.get("remove", [])) - adds.get(n, set()) | removes.get(n, set())
-            entry["add"] = sorted(add)
-            entry["remove"] = sorted(remove)
-        entries = [e for e in entries if e.get("add") or e.get("remove") or "fragment" not in e]
-        entries.sort(key=lambda e: (int(e.get("fragment", 0)), int(e.get("chapter", 0))))
+            entry["add"] = sorted((set(entry.get("add", [])) - remove) | add)
+            entry["remove"] = sorted((set(entry.get("remove", [])) - add) | remove)
+        entries = [e for e in entries if e.get("add") or e.get("remove")]
         save_episode(ws, replace(ep, overrides={**ep.overrides, "tag_overrides": entries}))
     _retag(ws, slug)
-    count = sum(len(v) for v in adds.values()) + sum(len(v) for v in removes.values())
+    count = sum(len(a) + len(r) for _, a, r in changes)
     return f"{count} tag(s) aangepast. Publiceer om de site bij te werken."
+
+
+def _points_at(entry: dict[str, Any], fragment: Fragment) -> bool:
+    """Whether a ``[[tag_overrides]]`` entry addresses this fragment (by its ``at`` time)."""
+    at = entry.get("at")
+    if at is None:
+        return False
+    try:
+        seconds = parse_time(str(at))
+    except InputError:
+        return False
+    return fragment.start <= seconds < fragment.end
 
 
 # --- transcript ----------------------------------------------------------------------------

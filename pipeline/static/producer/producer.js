@@ -117,7 +117,7 @@
     const initial = box.dataset.state;
     paint({
       state: initial, state_label: document.getElementById("job-state").textContent.toLowerCase(),
-      stage: box.querySelector("li.current") ? "" : "", stage_label: document.getElementById("job-stage").textContent,
+      stage: box.dataset.stage, stage_label: document.getElementById("job-stage").textContent,
       eta_text: document.getElementById("job-eta").textContent, percent: document.getElementById("job-percent").textContent,
       error: document.getElementById("job-error").textContent.trim(), episode_url: document.getElementById("job-episode").getAttribute("href"),
     });

@@ -1,0 +1,121 @@
+"""The producer area in a real headless browser (Debian chromium driven by Playwright).
+
+Log in, upload a short recording, follow the job to the end, see the episode on the public
+site and in the feed; correct a tag and a word, publish, see the change.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from test_webapp import LiveServer, make_app
+
+from pipeline import jobs
+from pipeline.webapp import auth
+from pipeline.workspace import init_workspace
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+
+def test_upload_follow_correct_and_publish_in_the_browser(tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    recording = tmp_path / "symposium_opname.wav"
+    subprocess.run(
+        [
+            "espeak-ng",
+            "-v",
+            "nl",
+            "-w",
+            str(recording),
+            "Welkom bij de podcast. De alliantie werkte als één team aan de dijk.",
+        ],
+        check=True,
+    )
+    ws = init_workspace(tmp_path / "ws")
+    token, _ = auth.producer_token(ws)
+    worker = jobs.InProcessWorker(ws)
+    worker.start()
+    try:
+        with LiveServer(make_app(ws)) as server, playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+
+            # login: a wrong code first, then the right one
+            page.goto(f"{server.url}/producent/")
+            assert page.url.endswith("/producent/login")
+            page.fill("#token", "verkeerd")
+            page.click("button[type=submit]")
+            assert page.locator("text=Inloggen mislukt.").is_visible()
+            page.fill("#token", token)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#upload")
+
+            # upload with metadata; the page moves on to the job
+            page.fill("#title", "Eén team <b>aan de dijk</b>")
+            page.fill("#speakers", "Ann Jansen")
+            page.fill("#event", "Slotsymposium")
+            page.set_input_files("#file", str(recording))
+            page.click("#upload button[type=submit]")
+            page.wait_for_url("**/producent/taken/*")
+            page.wait_for_selector("#job-done:not([hidden])", timeout=240_000)
+            assert page.locator("#job-error").is_hidden()
+            assert page.locator("#job-state").inner_text() == "Klaar"
+            page.click("#job-episode")
+            page.wait_for_selector("#gegevens")
+            slug = page.url.rstrip("/").rsplit("/", 1)[1]
+
+            # the public site and the feed have it (escaped)
+            public = httpx.get(f"{server.url}/afleveringen/{slug}/")
+            assert public.status_code == 200
+            assert "Eén team &lt;b&gt;aan de dijk&lt;/b&gt;" in public.text
+            feed = httpx.get(f"{server.url}/feeds/podcast.xml").text
+            assert "Eén team &lt;b&gt;aan de dijk&lt;/b&gt;" in feed
+
+            # correct a tag: untick what was found, add "bestuurlijk-lef"
+            for box in page.locator("#fragment-1 input[type=checkbox]").all():
+                box.uncheck()
+            page.select_option("#add_1", "bestuurlijk-lef")
+            page.click("#tags button[type=submit]")
+            page.wait_for_selector("text=tag(s) aangepast")
+            tags = page.locator("#fragment-1 .tag").all_inner_texts()
+            assert len(tags) == 1 and "lef" in tags[0].lower(), tags
+
+            # correct a word in the first segment
+            field = page.locator("#seg_0")
+            words = field.input_value().split()
+            words[0] = "Welkomstwoord"
+            field.fill(" ".join(words))
+            page.click("#transcript button[type=submit]")
+            page.wait_for_selector("text=zin(nen) verbeterd")
+
+            # publish and see the change on the public site
+            page.click("button.primary[data-busy]")
+            page.wait_for_selector("text=Gepubliceerd")
+            public = httpx.get(f"{server.url}/afleveringen/{slug}/").text
+            assert "Welkomstwoord" in public
+            assert "bestuurlijk-lef" in public or "Bestuurlijk lef" in public
+            browser.close()
+    finally:
+        worker.stop(timeout=60)
