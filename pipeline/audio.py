@@ -323,7 +323,7 @@ def measure(
 
 @dataclass(frozen=True)
 class EncodeResult:
-    """Loudness of the encoded signal (measured with ebur128 on the way into the encoder)."""
+    """Loudness of the finished MP3 (measured with ebur128)."""
 
     output_i: float
     output_tp: float
@@ -436,8 +436,7 @@ def encode(
     progress: Progress | None = None,
     total: float = 0.0,
 ) -> EncodeResult:
-    """Normalise and encode to MP3 with ID3v2 tags; the loudness of the result is measured in
-    the same pass.
+    """Normalise and encode to MP3 with ID3v2 tags, then measure the loudness of the MP3.
 
     Linear loudnorm (pass 2 with the measured values) when the peaks allow it; otherwise a gain
     plus a true-peak limiter, with the gain calibrated so the result still lands on the target
@@ -463,7 +462,7 @@ def encode(
         gain = calibrate_gain(source, m, settings, progress=progress, total=total)
         af = f"{_filters(settings)},{_limiter(settings, gain)}"
         mode = "limited"
-    graph = f"[0:a:0]{af},asplit=2[enc][mon];[mon]ebur128=peak=true:framelog=verbose[meter]"
+    graph = f"[0:a:0]{af}[enc]"
     done = total / 3 if mode == "limited" else total / 2
     run = run_ffmpeg(
         [
@@ -493,11 +492,6 @@ def encode(
             "mp3",
             "-y",
             str(target),
-            "-map",
-            "[meter]",
-            "-f",
-            "null",
-            "-",
         ],
         total=total,
         progress=progress,
@@ -507,11 +501,8 @@ def encode(
     if run.returncode != 0:
         detail = (run.errors() or ["onbekende fout"])[-1].split("]")[-1].strip()
         raise ToolError(f"ffmpeg kon de MP3 niet maken ({detail})")
-    summaries = _ebur128_summaries(run.log)
-    if not summaries:
-        raise ToolError("ffmpeg gaf geen luidheidsmeting van de MP3 terug")
+    out = measure_output(target)
     write_id3(target, tags)
-    out = summaries[-1]
     return EncodeResult(
         output_i=out.get("i", -math.inf),
         output_tp=out.get("tp", -math.inf),
@@ -519,6 +510,18 @@ def encode(
         normalization=mode,
         gain=round(gain, 2),
     )
+
+
+def measure_output(path: Path) -> dict[str, float]:
+    """Integrated loudness, LRA and true peak of the finished MP3 (ebur128), as a listener's
+    player decodes it: MP3 encoding itself changes both a little."""
+    run = run_ffmpeg(
+        ["-i", str(path), "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]
+    )
+    summaries = _ebur128_summaries(run.log)
+    if run.returncode != 0 or not summaries:
+        raise ToolError("ffmpeg gaf geen luidheidsmeting van de MP3 terug")
+    return summaries[-1]
 
 
 def write_id3(path: Path, tags: dict[str, str]) -> None:

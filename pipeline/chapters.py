@@ -176,7 +176,7 @@ def write_id3_chapters(
                 )
             )
         for eid, start, end, title, url in wanted:
-            sub = [TIT2(encoding=3, text=[title])]
+            sub: list[Any] = [TIT2(encoding=3, text=[title])]
             if url:
                 sub.append(WXXX(encoding=3, desc="", url=url))
             tags.add(

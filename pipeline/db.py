@@ -101,7 +101,7 @@ MIGRATIONS: list[str] = [
     """,
     # search (pipeline/search.py): analysed columns on fragments (one key per word: folded
     # lemma stems; compound parts), an FTS5 index over them and the raw text (external content,
-    # kept in sync by triggers), fragment vectors (multilingual-e5-small) and search settings
+    # kept in sync by triggers) and search settings (the analysis version of those columns)
     """
     ALTER TABLE fragments ADD COLUMN terms TEXT NOT NULL DEFAULT '';
     ALTER TABLE fragments ADD COLUMN parts TEXT NOT NULL DEFAULT '';
@@ -125,12 +125,6 @@ MIGRATIONS: list[str] = [
         VALUES (new.id, new.text, new.terms, new.parts);
     END;
     INSERT INTO fragments_fts (fragments_fts) VALUES ('rebuild');
-    CREATE TABLE text_vectors (
-        text_hash TEXT NOT NULL,
-        model TEXT NOT NULL,
-        vector BLOB NOT NULL,
-        PRIMARY KEY (text_hash, model)
-    );
     CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 ]
@@ -495,27 +489,6 @@ class Catalogue:
             self.conn.executemany(
                 "UPDATE fragments SET terms = ?, parts = ? WHERE id = ?",
                 [(terms, parts, fid) for fid, terms, parts in rows],
-            )
-
-    def text_vectors(self, hashes: Iterable[str], model: str) -> dict[str, bytes]:
-        wanted = list(hashes)
-        out: dict[str, bytes] = {}
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.conn.execute(
-                f"SELECT text_hash, vector FROM text_vectors WHERE model = ?"
-                f" AND text_hash IN ({marks})",
-                [model, *chunk],
-            ):
-                out[r[0]] = r[1]
-        return out
-
-    def put_text_vectors(self, rows: Iterable[tuple[str, bytes]], model: str) -> None:
-        with self.conn:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO text_vectors (text_hash, model, vector) VALUES (?, ?, ?)",
-                [(h, model, v) for h, v in rows],
             )
 
 

@@ -17,11 +17,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 VENV=${VLINDER_VENV:-$ROOT/.venv}
 SERVE=1
-PORT_ARGS=()
+PORT=""
 while (($#)); do
   case $1 in
     --no-serve) SERVE=0 ;;
-    --port) PORT_ARGS=(--port "$2"); shift ;;
+    --port) PORT=${2:?--port heeft een poortnummer nodig}; shift ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "demo.sh: onbekende optie $1" >&2; exit 2 ;;
   esac
@@ -115,10 +115,16 @@ say "afleveringen ($added nieuw)"
 vlinder list
 
 say "feeds en site bouwen"
-vlinder build
+BUILD_ARGS=() SERVE_ARGS=()
+if [[ -n $PORT ]]; then
+  # links in the feeds and pages must point at the port the site is served on
+  BUILD_ARGS=(--base-url "http://localhost:$PORT")
+  SERVE_ARGS=(--port "$PORT")
+fi
+vlinder build "${BUILD_ARGS[@]}"
 
 if ((SERVE)); then
   say "site serveren (stoppen met Ctrl-C)"
-  exec "$VENV/bin/vlinder" serve "${PORT_ARGS[@]}"
+  exec "$VENV/bin/vlinder" serve --no-build "${SERVE_ARGS[@]}"
 fi
-say "klaar; serveer de site met: $VENV/bin/vlinder serve"
+say "klaar; serveer de site met: $VENV/bin/vlinder --workspace $WORKSPACE serve"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite (README command 2): set up what is missing, lint, then every test,
-# the slow end-to-end ones (real Whisper, real server, real Chromium) included.
+# the slow end-to-end ones (real Whisper, real server, real Chromium) included. Lint problems
+# fail the run too, but only after the tests have run.
 #
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -m 'not slow'   # extra arguments go to pytest
@@ -18,16 +19,19 @@ if [[ ${VLINDER_SKIP_SETUP:-0} != 1 ]]; then
 fi
 
 echo "==> ruff check ."
-"$VENV/bin/ruff" check .
+lint=0
+"$VENV/bin/ruff" check . || lint=$?
 
 echo "==> pytest $*"
-set +e
-"$VENV/bin/python" -m pytest "$@"
-status=$?
-set -e
+status=0
+"$VENV/bin/python" -m pytest "$@" || status=$?
 if [[ $status -eq 5 ]]; then
   # pytest: no tests were collected (e.g. a -k or -m that matches nothing)
   echo "pytest vond geen tests bij deze selectie; dat telt niet als fout."
   status=0
+fi
+if [[ $lint -ne 0 ]]; then
+  echo "ruff check vond problemen (zie boven); de tests zelf gaven code $status." >&2
+  [[ $status -ne 0 ]] || status=$lint
 fi
 exit "$status"

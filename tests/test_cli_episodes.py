@@ -64,7 +64,7 @@ def test_add_list_show_remove(runner: CliRunner, ws: Workspace, speech_wav: Path
     out = shown.stdout
     assert 'Dijk & "durf" <1>' in out and "Anna, Bram" in out and "interview" in out
     assert "LUFS" in out and "dBTP" in out
-    assert "-16.0 LUFS" in out
+    assert re.search(r"-1[567]\.\d LUFS", out)
     assert "ingest      done" in out
 
     # transcripts of the episode go too, others stay

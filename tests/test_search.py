@@ -27,17 +27,32 @@ SHARED_EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 DATA = Path(__file__).resolve().parent / "data"
 
 EPISODE_A = [
-    ("We hebben inmiddels drie symposia georganiseerd en een podcastserie gemaakt.", ["kennis-actief-delen"]),
+    (
+        "We hebben inmiddels drie symposia georganiseerd en een podcastserie gemaakt.",
+        ["kennis-actief-delen"],
+    ),
     ("De natuurcompensatie was eigenlijk de trigger voor het hele verhaal.", ["aanleiding"]),
-    ("Het sporttoernooi aan het eind van het jaar maakte er echt een groep van.", ["sociale-binding"]),
-    ("In een gewoon contract is meerwerk een verdienmodel. Hier deelden we de pot.", ["risico-en-winst-delen"]),
+    (
+        "Het sporttoernooi aan het eind van het jaar maakte er echt een groep van.",
+        ["sociale-binding"],
+    ),
+    (
+        "In een gewoon contract is meerwerk een verdienmodel. Hier deelden we de pot.",
+        ["risico-en-winst-delen"],
+    ),
     ("De kruinhoogte van de dijk gaat op dit traject een halve meter omhoog.", []),
-    ("Die gezamenlijke lunch op maandag was heilig, niemand plande daar iets overheen.", ["sociale-binding"]),
+    (
+        "Die gezamenlijke lunch op maandag was heilig, niemand plande daar iets overheen.",
+        ["sociale-binding"],
+    ),
 ]
 EPISODE_B = [
     ("De dijkgraaf durfde ja te zeggen zonder dat de uitkomst vastlag.", ["bestuurlijk-lef"]),
     ("Er moest natuur worden aangelegd als compensatie voor de kap van bomen langs de dijk.", []),
-    ("De leergroep kwam elke zes weken bij elkaar om te leren van wat er gebeurde.", ["leren-tijdens-project"]),
+    (
+        "De leergroep kwam elke zes weken bij elkaar om te leren van wat er gebeurde.",
+        ["leren-tijdens-project"],
+    ),
     ("Één team: je zag niet meer wie van het waterschap was en wie van de aannemer.", ["een-team"]),
     ("Het risico op piping is op dit deel van het traject groot.", []),
     ("Een <script>alert(1)</script> in een transcript hoort als tekst te blijven.", []),
@@ -49,9 +64,7 @@ def _fill(cat: Catalogue) -> None:
         ("klompje-goud", "Het klompje goud", dt.date(2024, 3, 1), ("Anna de Vries",), EPISODE_A),
         ("ja-durven", "Ja durven zeggen", dt.date(2024, 5, 1), ("Bert Jansen",), EPISODE_B),
     ):
-        cat.upsert_episode(
-            Episode(slug=slug, title=title, date=date, guid=slug, speakers=speakers)
-        )
+        cat.upsert_episode(Episode(slug=slug, title=title, date=date, guid=slug, speakers=speakers))
         fragments = [
             Fragment(
                 index=i,
@@ -241,7 +254,8 @@ def test_hit_snippet_and_escaping(cat: Catalogue) -> None:
     assert "sociale-binding" in hit.ingredients
     hit = search(cat, "script transcript", SearchOptions(limit=1)).hits[0]
     html = hit.snippet_html()
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script" not in html and "</script" not in html
+    assert "&lt;<mark>script</mark>&gt;alert(1)" in html
 
 
 # CLI --------------------------------------------------------------------------------------
@@ -261,8 +275,19 @@ def test_cli_search_json_shape(runner, filled_ws) -> None:
     assert data["query"] == "lunch" and len(data["hits"]) <= 2
     hit = data["hits"][0]
     assert set(hit) >= {
-        "episode", "title", "date", "fragment", "anchor", "start", "end", "time", "score",
-        "snippet", "text", "ingredients", "speakers",
+        "episode",
+        "title",
+        "date",
+        "fragment",
+        "anchor",
+        "start",
+        "end",
+        "time",
+        "score",
+        "snippet",
+        "text",
+        "ingredients",
+        "speakers",
     }
     assert hit["episode"] == "klompje-goud" and hit["anchor"] == "f5"
 

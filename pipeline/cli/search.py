@@ -28,7 +28,9 @@ def _time(seconds: float) -> str:
     metavar="ID",
     help="Alleen fragmenten met dit ingrediënt (herhaalbaar).",
 )
-@click.option("--vlinder", metavar="ID", help="Alleen fragmenten met een ingrediënt van deze vlinder.")
+@click.option(
+    "--vlinder", metavar="ID", help="Alleen fragmenten met een ingrediënt van deze vlinder."
+)
 @click.option("--speaker", metavar="NAAM", help="Alleen afleveringen met deze spreker.")
 @click.option("--episode", metavar="SLUG", help="Alleen in deze aflevering.")
 @click.option("--limit", "-n", default=10, show_default=True, help="Hoeveel resultaten.")

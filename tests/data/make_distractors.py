@@ -14,50 +14,128 @@ import sys
 from pathlib import Path
 
 PLACES = [
-    "Gorinchem", "Waardenburg", "Vuren", "Herwijnen", "Haaften", "Hellouw", "Tuil", "Dalem",
-    "Zaltbommel", "Asperen", "Heukelum", "Spijk", "Leerdam", "Tiel", "Culemborg", "Beesd",
+    "Gorinchem",
+    "Waardenburg",
+    "Vuren",
+    "Herwijnen",
+    "Haaften",
+    "Hellouw",
+    "Tuil",
+    "Dalem",
+    "Zaltbommel",
+    "Asperen",
+    "Heukelum",
+    "Spijk",
+    "Leerdam",
+    "Tiel",
+    "Culemborg",
+    "Beesd",
 ]
 PARTS = [
-    "kruin", "binnenberm", "buitenberm", "steunberm", "teen", "binnentalud", "buitentalud",
-    "kleilaag", "damwand", "kwelsloot", "onderhoudsstrook", "dijkweg", "bekleding", "kistdam",
+    "kruin",
+    "binnenberm",
+    "buitenberm",
+    "steunberm",
+    "teen",
+    "binnentalud",
+    "buitentalud",
+    "kleilaag",
+    "damwand",
+    "kwelsloot",
+    "onderhoudsstrook",
+    "dijkweg",
+    "bekleding",
+    "kistdam",
 ]
 ACTIONS = [
-    "verhoogd", "verbreed", "afgegraven", "opnieuw ingezaaid", "versterkt met een damwand",
-    "voorzien van een nieuwe kleilaag", "afgewerkt met asfalt", "opgehoogd met zand",
-    "gemonitord met peilbuizen", "ingemeten door de landmeters",
+    "verhoogd",
+    "verbreed",
+    "afgegraven",
+    "opnieuw ingezaaid",
+    "versterkt met een damwand",
+    "voorzien van een nieuwe kleilaag",
+    "afgewerkt met asfalt",
+    "opgehoogd met zand",
+    "gemonitord met peilbuizen",
+    "ingemeten door de landmeters",
 ]
 REASONS = [
-    "de grond nog moet zetten", "de levering van damwandplanken vertraagd is",
-    "het broedseizoen begint", "de kabels en leidingen eerst verlegd moeten worden",
-    "het hoogwater langer aanhield dan verwacht", "het ontwerp nog getoetst wordt",
-    "de archeologische begeleiding meer tijd vraagt", "er te weinig klei beschikbaar is",
-    "de nutsbedrijven pas in het najaar kunnen", "de proefbelasting opnieuw moet",
+    "de grond nog moet zetten",
+    "de levering van damwandplanken vertraagd is",
+    "het broedseizoen begint",
+    "de kabels en leidingen eerst verlegd moeten worden",
+    "het hoogwater langer aanhield dan verwacht",
+    "het ontwerp nog getoetst wordt",
+    "de archeologische begeleiding meer tijd vraagt",
+    "er te weinig klei beschikbaar is",
+    "de nutsbedrijven pas in het najaar kunnen",
+    "de proefbelasting opnieuw moet",
 ]
 PHASES = [
-    "het grondwerk", "de asfaltering", "het aanbrengen van de damwand", "de oplevering",
-    "fase twee", "het deelgebied bij de sluis", "de herinrichting van de uiterwaard",
-    "het verleggen van de dijkweg", "de sloop van de oude gemaal", "de aanleg van de fietsroute",
+    "het grondwerk",
+    "de asfaltering",
+    "het aanbrengen van de damwand",
+    "de oplevering",
+    "fase twee",
+    "het deelgebied bij de sluis",
+    "de herinrichting van de uiterwaard",
+    "het verleggen van de dijkweg",
+    "de sloop van de oude gemaal",
+    "de aanleg van de fietsroute",
 ]
 WEATHER = [
-    "het regende drie dagen achter elkaar", "het vroor 's nachts flink",
-    "er stond een harde westenwind", "het was te nat om met zwaar materieel te rijden",
-    "de temperatuur bleef onder de vijf graden", "er lag sneeuw op de kruin",
-    "het was droog en zonnig", "er was mist op de rivier",
+    "het regende drie dagen achter elkaar",
+    "het vroor 's nachts flink",
+    "er stond een harde westenwind",
+    "het was te nat om met zwaar materieel te rijden",
+    "de temperatuur bleef onder de vijf graden",
+    "er lag sneeuw op de kruin",
+    "het was droog en zonnig",
+    "er was mist op de rivier",
 ]
 WEATHER_EFFECTS = [
-    "lag het asfalteren stil", "konden de kranen niet draaien", "is de grond eerst gedraineerd",
-    "hebben we de ploegen naar binnen gehaald", "liep het grondwerk een week achter",
-    "zijn de rijplaten opnieuw gelegd", "ging het inzaaien niet door",
+    "lag het asfalteren stil",
+    "konden de kranen niet draaien",
+    "is de grond eerst gedraineerd",
+    "hebben we de ploegen naar binnen gehaald",
+    "liep het grondwerk een week achter",
+    "zijn de rijplaten opnieuw gelegd",
+    "ging het inzaaien niet door",
 ]
-ROADS = ["dijkweg", "Waalbandijk", "provinciale weg", "Lingedijk", "veerstoep", "afrit", "parallelweg"]
-TRAFFIC = ["al het verkeer", "vrachtverkeer", "fietsers", "landbouwverkeer", "bussen", "bouwverkeer"]
+ROADS = [
+    "dijkweg",
+    "Waalbandijk",
+    "provinciale weg",
+    "Lingedijk",
+    "veerstoep",
+    "afrit",
+    "parallelweg",
+]
+TRAFFIC = [
+    "al het verkeer",
+    "vrachtverkeer",
+    "fietsers",
+    "landbouwverkeer",
+    "bussen",
+    "bouwverkeer",
+]
 PERMITS = [
-    "watervergunning", "omgevingsvergunning", "kapvergunning", "ontheffing voor de Wet natuurbescherming",
-    "vergunning voor de bouwweg", "verkeersbesluit", "ontgrondingsvergunning", "melding bodemkwaliteit",
+    "watervergunning",
+    "omgevingsvergunning",
+    "kapvergunning",
+    "ontheffing voor de Wet natuurbescherming",
+    "vergunning voor de bouwweg",
+    "verkeersbesluit",
+    "ontgrondingsvergunning",
+    "melding bodemkwaliteit",
 ]
 PERMIT_STATUS = [
-    "verleend", "nog in behandeling", "aangevraagd in maart", "gepubliceerd in de Staatscourant",
-    "aangepast na de zienswijzen", "voor zes weken ter inzage gelegd",
+    "verleend",
+    "nog in behandeling",
+    "aangevraagd in maart",
+    "gepubliceerd in de Staatscourant",
+    "aangepast na de zienswijzen",
+    "voor zes weken ter inzage gelegd",
 ]
 NUMBERS = ["twee", "drie", "vier", "vijf", "zes", "acht", "tien", "twaalf", "vijftien", "twintig"]
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "volgende week", "half mei"]
@@ -234,7 +312,10 @@ def main() -> None:
     target = Path(__file__).with_name("distractors.jsonl")
     with target.open("w", encoding="utf-8") as fh:
         for i, text in enumerate(lines(n), start=1):
-            fh.write(json.dumps({"id": f"x{i:04d}", "text": text, "ingredients": []}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps({"id": f"x{i:04d}", "text": text, "ingredients": []}, ensure_ascii=False)
+                + "\n"
+            )
 
 
 if __name__ == "__main__":
