@@ -442,8 +442,7 @@ def analyse_query(query: str) -> QueryAnalysis:
     phrases += _find_phrases(list(enumerate(all_keys)), th, taken)
     for phrase, positions in phrases:
         label = " ".join(all_words[positions[0] : positions[-1] + 1])
-        search_form = phrase if len(phrase) > 1 else phrase
-        variants = [Variant(search_form, "terms", 1.0), *related_variants(phrase)]
+        variants = [Variant(phrase, "terms", 1.0), *related_variants(phrase)]
         concepts.append(Concept(label, 1.0, tuple(_dedupe(variants))))
         highlight.update(k for k in phrase if k not in th.stopwords)
     for i in content_pos:
@@ -469,8 +468,8 @@ def analyse_query(query: str) -> QueryAnalysis:
         joined = fold(a + b)
         if j == i + 1 and a.isalpha() and b.isalpha() and _splits_into(joined, fold(a), fold(b)):
             k = key(joined)
-            variants = (Variant((k,), "terms", 1.0), Variant((k,), "parts", PART_WEIGHT))
-            concepts.append(Concept(a + b, 0.8, variants, optional=True))
+            joined_variants = (Variant((k,), "terms", 1.0), Variant((k,), "parts", PART_WEIGHT))
+            concepts.append(Concept(a + b, 0.8, joined_variants, optional=True))
             highlight.add(k)
     return QueryAnalysis(
         text=query,

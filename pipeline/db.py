@@ -374,6 +374,13 @@ class Catalogue:
         ).fetchone()
         return int(row[0])
 
+    def search_unanalysed_count(self) -> int:
+        """Fragments with text but no analysed search columns (written before search existed)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM fragments WHERE terms = '' AND text != ''"
+        ).fetchone()
+        return int(row[0])
+
     def search_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM fragments").fetchone()[0])
 

@@ -264,7 +264,12 @@ def snippet(
 def ensure_index(cat: Catalogue) -> int:
     """Re-analyse the catalogue's fragments when the analysis changed since they were indexed
     (or they were written before search existed). Returns how many were re-analysed."""
-    if cat.search_meta("analysis_version") == ANALYSIS_VERSION:
+    version = cat.search_meta("analysis_version")
+    if version == ANALYSIS_VERSION:
+        return 0
+    if version is None and cat.search_unanalysed_count() == 0:
+        # a new catalogue: replace_fragments wrote the columns with this analysis
+        cat.set_search_meta("analysis_version", ANALYSIS_VERSION)
         return 0
     rows = []
     for fid, text in cat.fragment_texts():
@@ -479,8 +484,10 @@ def evaluate_search(
     """recall@k (share of each query's relevant fragments in its top k, averaged) and MRR
     (1 / rank of the first relevant fragment, averaged), with every query's ranking."""
     cat, id_map = build_eval_catalogue(corpus, tags, taxonomy)
+    recalls: list[float] = []
+    rrs: list[float] = []
     try:
-        per_query = []
+        per_query: list[dict[str, Any]] = []
         for q in queries:
             result = search(cat, q.query, SearchOptions(limit=max(k, 20)), taxonomy)
             ranked = [id_map[h.fragment_id] for h in result.hits]
@@ -488,6 +495,8 @@ def evaluate_search(
             found = len(relevant & set(ranked[:k]))
             recall = found / len(relevant) if relevant else 1.0
             rr = next((1.0 / (n + 1) for n, r in enumerate(ranked) if r in relevant), 0.0)
+            recalls.append(recall)
+            rrs.append(rr)
             per_query.append(
                 {
                     "query": q.query,
@@ -504,7 +513,7 @@ def evaluate_search(
         "queries": n,
         "fragments": len(corpus),
         "tags": tags,
-        f"recall@{k}": round(sum(p[f"recall@{k}"] for p in per_query) / n, 4),
-        "mrr": round(sum(p["rr"] for p in per_query) / n, 4),
+        f"recall@{k}": round(sum(recalls) / n, 4),
+        "mrr": round(sum(rrs) / n, 4),
         "per_query": per_query,
     }

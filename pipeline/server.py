@@ -18,10 +18,11 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import SiteError, VlinderError
 from .workspace import Workspace
@@ -71,11 +72,31 @@ class SiteFiles(StaticFiles):
             raise
 
 
+TEXT_SUFFIXES = (".html", ".css", ".js", ".json", ".xml", ".vtt", ".srt", ".txt", ".svg", "/")
+
+
+class CompressText:
+    """Gzip text files (HTML, CSS, JS, JSON, feeds, transcripts), as static hosts do; never the
+    audio or Pagefind's own (already compressed) index files, so Range requests stay exact."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=512)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.endswith(TEXT_SUFFIXES):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def create_app(ws: Workspace, *, producer: bool = False) -> Starlette:
     """The app for ``vlinder serve``: the public site, plus the producer area when asked."""
     site = ws.site_dir
     site.mkdir(parents=True, exist_ok=True)
-    app = Starlette(routes=[Mount("/", app=SiteFiles(directory=site, html=True), name="site")])
+    files = CompressText(SiteFiles(directory=site, html=True))
+    app = Starlette(routes=[Mount("/", app=files, name="site")])
     app.state.workspace = ws
     if producer:
         try:

@@ -7,9 +7,9 @@ writer: it renders the pages whose inputs changed, mirrors the audio, transcript
 
 Incremental: ``.vlinder/site-manifest.json`` keeps, per page, a hash of its context and of the
 templates; a page is rendered again only when that hash changes. The search index is split in
-shards of :data:`SHARD_EPISODES` episode pages (Pagefind has no incremental indexing); a new
-episode joins the newest shard, so adding one re-indexes one small shard, and the browser
-merges the shards (``mergeIndex``), which share the primary shard's WebAssembly.
+a base shard and a small delta shard (Pagefind has no incremental indexing): a new episode joins
+the delta, so adding one re-indexes only the delta, until :data:`SHARD_EPISODES` episodes are
+merged into the base; the browser merges the two (``mergeIndex``, sharing the WebAssembly).
 
 Pagefind indexes only the transcripts of the episode pages (``data-pagefind-body``); each
 fragment is a heading with ``id="f<index>"``, so a result points at the fragment
@@ -46,7 +46,7 @@ from .workspace import Workspace, atomic_write_bytes, atomic_write_text
 #: Bump when the page contexts or the writer change in a way the templates hash cannot see.
 SITE_VERSION = "1"
 MANIFEST = "site-manifest.json"
-SHARD_EPISODES = 25  # episode pages per search shard
+SHARD_EPISODES = 20  # episodes in the delta search shard before it is merged into the base
 LATEST = 10  # episodes on the home page
 SEGMENT_BLOCK = 60.0  # seconds of transcript per block when an episode has no fragments yet
 TRANSCRIPT_EXTS = ("vtt", "srt", "txt", "json", "podcast.json")
@@ -916,23 +916,30 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
 def assign_shards(
     previous: Sequence[Sequence[str]], slugs: Sequence[str], size: int | None = None
 ) -> list[list[str]]:
-    """Stable shards: episodes keep their shard; new ones fill the newest shard, then a new one.
+    """A base shard and at most one small delta shard (like a two-level LSM tree).
 
-    ``slugs`` in the order episodes were added is best (oldest first), but any order works.
+    The first build puts every episode in the base. Later, new episodes go to the delta, so
+    adding one re-indexes only the delta; when the delta reaches ``size`` episodes it is merged
+    into the base (one full re-index). Two shards keep the first search small: each shard the
+    browser merges costs its own metadata, index and filter downloads.
+    ``slugs`` in the order episodes were added (oldest first).
     """
     size = size or SHARD_EPISODES
     present = set(slugs)
-    shards = [[s for s in shard if s in present] for shard in previous]
+    shards = [[s for s in shard if s in present] for shard in previous[:2]]
+    for extra in previous[2:]:  # an older layout: fold it into the delta
+        shards[-1] += [s for s in extra if s in present]
     shards = [s for s in shards if s]
     placed = {s for shard in shards for s in shard}
-    for slug in slugs:
-        if slug in placed:
-            continue
-        if not shards or len(shards[-1]) >= size:
-            shards.append([])
-        shards[-1].append(slug)
-        placed.add(slug)
-    return shards
+    new = [s for s in slugs if s not in placed]
+    if not shards:
+        return [list(new)] if new else []
+    if len(shards) == 1:
+        shards.append([])
+    shards[1] += new
+    if len(shards[1]) >= size:
+        shards = [shards[0] + shards[1]]
+    return [s for s in shards if s]
 
 
 def shard_id(shard: Sequence[str]) -> str:

@@ -62,7 +62,7 @@ SAMPLE_RATE = 16000
 ENGINES = ("faster-whisper", "openai-whisper")
 Progress = Callable[[float, float], None]  # (seconds done, seconds total)
 DEFAULT_GLOSSARY = Path(__file__).parent / "data" / "glossary.txt"
-MAX_PROMPT_CHARS = 600
+MAX_PROMPT_CHARS = 250
 
 
 # --- options ---------------------------------------------------------------------------------
@@ -79,6 +79,10 @@ class TranscribeOptions:
     vad: bool = True
     beam_size: int = 5
     word_timestamps: bool = True
+    # decoding: temperatures to fall back through when a window decodes badly, and a cap on
+    # the tokens per 30 s window (None: the model's maximum)
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    max_new_tokens: int | None = None
     chunk_seconds: float = 600.0
     initial_prompt: str = ""
     cpu_threads: int = 0  # 0: the number of cores this process may use
@@ -152,7 +156,7 @@ def load_glossary(ws: Workspace) -> tuple[str, ...]:
 
 
 def glossary_prompt(terms: tuple[str, ...]) -> str:
-    """``'Gorinchem, Waardenburg, ...'``: the first terms that fit in ~600 characters."""
+    """``'Gorinchem, Waardenburg, ...'``: the first terms that fit in ~250 characters."""
     out: list[str] = []
     length = 0
     for term in terms:
@@ -311,6 +315,8 @@ class FasterWhisperTranscriber:
             "beam_size": opts.beam_size,
             "word_timestamps": opts.word_timestamps,
             "initial_prompt": opts.initial_prompt or None,
+            "temperature": list(opts.temperature),
+            "max_new_tokens": opts.max_new_tokens,
         }
         duration = len(audio) / SAMPLE_RATE
         if opts.batch_size > 1:
@@ -368,15 +374,20 @@ class OpenAIWhisperTranscriber:
         opts: TranscribeOptions,
         progress: Callable[[float], None] | None = None,
     ) -> list[Segment]:
+        extra: dict[str, Any] = {}
+        if opts.max_new_tokens:
+            extra["sample_len"] = opts.max_new_tokens
         try:
             result = self.model.transcribe(
                 audio.astype(np.float32),
+                temperature=tuple(opts.temperature),
                 language=opts.language,
                 initial_prompt=opts.initial_prompt or None,
                 word_timestamps=opts.word_timestamps,
                 beam_size=opts.beam_size if opts.beam_size > 1 else None,
                 fp16=self.device == "cuda",
                 verbose=None,
+                **extra,
             )
         except (RuntimeError, ValueError) as exc:
             raise TranscriptError(f"openai-whisper faalde: {exc}") from exc

@@ -688,9 +688,11 @@ def split_sentences(segments: Sequence[Segment], max_words: int = 40) -> list[Se
             current = pieces[-1]
             current.append(word)
             text = word.text.rstrip()
-            if text.endswith(_SENTENCE_END) or (
-                len(current) >= max_words // 2 and text.endswith((",", ";", ":"))
-            ) or len(current) >= max_words:
+            if (
+                text.endswith(_SENTENCE_END)
+                or (len(current) >= max_words // 2 and text.endswith((",", ";", ":")))
+                or len(current) >= max_words
+            ):
                 pieces.append([])
         for words in pieces:
             if words:

@@ -86,9 +86,15 @@ while read -r name mode slug quoted; do
   eval "args=($quoted)"
   if [[ $slug != - ]]; then
     echo "   $name staat er al als aflevering '$slug'; overgeslagen"
-    if [[ $mode == whisper ]]; then
-      # finish a transcription that an interrupted earlier run left undone (cached: a no-op)
-      vlinder transcribe "$slug" </dev/null
+    if [[ ! -f $WORKSPACE/transcripts/$slug.json ]]; then
+      # an earlier run was interrupted between ingest and transcript: finish that step
+      if [[ $mode == whisper ]]; then
+        vlinder transcribe "$slug" </dev/null
+        vlinder tag "$slug" </dev/null
+      else
+        echo "   let op: '$slug' heeft nog geen transcript; verwijder de aflevering" \
+          "(vlinder remove $slug --yes) en draai de demo opnieuw" >&2
+      fi
     fi
     continue
   fi

@@ -9,15 +9,16 @@
 #   PYTHON=python3.12        the Python to build .venv with (>= 3.11; default: python3, then
 #                            python3.13, python3.12, python3.11)
 #   VLINDER_VENV=DIR         where the virtual environment goes (default: .venv)
-#   VLINDER_WITH_TORCH=1     also install the optional openai-whisper engine (pulls torch)
+#   VLINDER_WITH_TORCH=1     also install the optional openai-whisper engine (pulls torch; a CPU
+#                            wheel is preferred, see VLINDER_TORCH_SPEC below)
 #   VLINDER_SKIP_SYSTEM=1    do not touch system packages (only check and warn)
 #
 # System packages (apt-get, only when missing and when we are root or have password-less sudo):
-#   ffmpeg (required: decoding, loudness, MP3), espeak-ng (test speech, scripts/make_samples.py),
-#   chromium (browser tests). On Ubuntu the `chromium` package is a snap wrapper that does not
-#   work in containers; there, install Chromium another way (e.g. Google's .deb, or
-#   `.venv/bin/playwright install chromium`) and point VLINDER_CHROMIUM at the executable. Without
-#   Chromium only the browser tests are skipped.
+#   ffmpeg (decoding, loudness, MP3; without it Vlinder falls back to the ffmpeg binary that the
+#   imageio-ffmpeg wheel ships), espeak-ng (test speech, scripts/make_samples.py),
+#   chromium (browser tests, which use /usr/bin/chromium). On Ubuntu the `chromium` package is a
+#   snap wrapper that does not work in containers; there the browser tests are skipped (the demo
+#   and the other tests do not need a browser).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,7 +28,7 @@ EXTRAS=""
 for arg in "$@"; do
   case $arg in
     --dev) EXTRAS="dev" ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "setup.sh: onbekende optie $arg" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +38,7 @@ warn() { printf 'let op: %s\n' "$*" >&2; }
 
 # --- 1. system tools --------------------------------------------------------------------
 chromium_path() {
-  for name in ${VLINDER_CHROMIUM:-} chromium chromium-browser google-chrome; do
+  for name in /usr/bin/chromium chromium; do
     if command -v "$name" >/dev/null 2>&1; then command -v "$name"; return 0; fi
   done
   return 1
@@ -96,8 +97,7 @@ if ((${#missing[@]})); then
 fi
 
 if ! command -v ffmpeg >/dev/null 2>&1; then
-  echo "ffmpeg ontbreekt en kon niet worden geïnstalleerd; Vlinder heeft het nodig." >&2
-  exit 1
+  warn "ffmpeg staat niet op het pad: Vlinder gebruikt dan de ffmpeg uit het pip-pakket imageio-ffmpeg"
 fi
 
 # --- 2. Python environment -------------------------------------------------------------------

@@ -364,6 +364,7 @@ def _wait_for_encoder(proc: subprocess.Popen[bytes], timeout: float = 60) -> Non
     pytest.fail("ffmpeg never started encoding")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_interrupted_add_leaves_nothing_and_rerun_finishes(

@@ -89,3 +89,8 @@ def test_setup_help() -> None:
         text=True,
     ).stdout
     assert "VLINDER_WITH_TORCH" in out
+
+
+def test_benchmarks_in_the_readme_exist() -> None:
+    for name in re.findall(r"benchmarks/(\w+)\.py", README):
+        assert (ROOT / "benchmarks" / f"{name}.py").exists(), f"README names benchmarks/{name}.py"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import process
+from pipeline.transcripts import parse_transcript_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -116,8 +117,15 @@ def test_transcript_fits_the_recording(clip: dict[str, object]) -> None:
     streams = [s for s in info["streams"] if s["codec_type"] == "audio"]  # type: ignore[union-attr]
     assert len(streams) == 1
 
-    # the project's own importer accepts it (a no-op until the transcript stage lands)
+    # the project's own importer reads it: same text, speakers and time span
     process.check_transcript_file(vtt)
+    transcript = parse_transcript_file(vtt)
+    segments = transcript.segments
+    assert {s.speaker for s in segments} == set(clip["speakers"])  # type: ignore[arg-type]
+    assert segments[0].start == pytest.approx(cues[0][0], abs=0.01)
+    assert segments[-1].end == pytest.approx(cues[-1][1], abs=0.01)
+    words = " ".join(s.text for s in segments).split()
+    assert words == " ".join(text for *_, text in cues).split()
 
 
 def test_formats_cover_what_ingest_accepts() -> None:

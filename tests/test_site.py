@@ -286,28 +286,50 @@ def test_template_change_rerenders_everything(
     assert " 0 ongewijzigd" in lines[0]
 
 
-def test_assign_shards_is_stable() -> None:
-    slugs = [f"e{i}" for i in range(7)]
-    shards = assign_shards([], slugs, size=3)
-    assert shards == [["e0", "e1", "e2"], ["e3", "e4", "e5"], ["e6"]]
-    grown = assign_shards(shards, [*slugs, "e7"], size=3)
-    assert grown[:2] == shards[:2] and grown[2] == ["e6", "e7"]
-    shrunk = assign_shards(grown, [s for s in slugs if s != "e1"] + ["e7"], size=3)
-    assert shrunk[0] == ["e0", "e2"] and shrunk[1] == shards[1]
+def test_assign_shards_base_and_delta() -> None:
+    slugs = [f"e{i}" for i in range(5)]
+    base = assign_shards([], slugs, size=3)
+    assert base == [slugs]  # the first build: one base shard
+    grown = assign_shards(base, [*slugs, "e5"], size=3)
+    assert grown == [slugs, ["e5"]]  # a new episode goes to the delta
+    grown = assign_shards(grown, [*slugs, "e5", "e6"], size=3)
+    assert grown == [slugs, ["e5", "e6"]]
+    merged = assign_shards(grown, [*slugs, "e5", "e6", "e7"], size=3)
+    assert merged == [[*slugs, "e5", "e6", "e7"]]  # a full delta is merged into the base
+    shrunk = assign_shards(grown, ["e0", "e2", "e3", "e4", "e5", "e6"], size=3)
+    assert shrunk == [["e0", "e2", "e3", "e4"], ["e5", "e6"]]
 
 
-def test_sharded_search_reindexes_one_shard(
-    sample: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(site_mod, "SHARD_EPISODES", 2)
-    shutil.rmtree(sample.state_dir)  # start over with shards of two
-    build_site(sample, base_url=BASE_URL)
-    m = manifest(sample)
-    assert [len(s) for s in m["shards"]] == [2, 1]
+def test_adding_an_episode_reindexes_only_the_delta(sample: Workspace) -> None:
+    assert len(manifest(sample)["shards"]) == 1
+    slug = "nieuw-gesprek"
+    audio = sample.episode_dir(slug) / f"{slug}.mp3"
+    audio.parent.mkdir(parents=True)
+    shutil.copyfile(sample.episode_dir(INTERVIEW[0]) / f"{INTERVIEW[0]}.mp3", audio)
+    save_episode(
+        sample,
+        Episode(
+            slug=slug,
+            title="Nieuw gesprek over de frietkar",
+            date=load_episode(sample, INTERVIEW[0]).date,
+            guid="urn:uuid:new",
+            duration=80.0,
+            audio_file=audio.name,
+            created="2025-06-01T00:00:00+00:00",
+        ),
+    )
+    lines = build_site(sample, base_url=BASE_URL)
+    assert "1 opnieuw geïndexeerd" in lines[1]
+    shards = manifest(sample)["shards"]
+    assert shards[1] == [slug] and len(shards[0]) == 3
     d = doc(sample, "zoeken/index.html")
-    assert len(d.xpath("//div[@id='zoeken']/@data-bundles")[0].split()) == 2
-    ep = load_episode(sample, "dijk-en-dialoog")
-    save_episode(sample, Episode(**{**ep.__dict__, "title": "Dijk en dialoog"}))
+    bundles = d.xpath("//div[@id='zoeken']/@data-bundles")[0].split()
+    assert len(bundles) == 2 and all(
+        (sample.site_dir / b / "pagefind-entry.json").exists() for b in bundles
+    )
+    # a change to an episode in the delta re-indexes the delta only
+    ep = load_episode(sample, slug)
+    save_episode(sample, Episode(**{**ep.__dict__, "title": "Nieuw gesprek"}))
     lines = build_site(sample, base_url=BASE_URL)
     assert "1 opnieuw geïndexeerd" in lines[1]
 
@@ -390,3 +412,12 @@ def test_serve_cli_help(runner) -> None:
     assert result.exit_code == 0
     for option in ("--port", "--host", "--watch", "--no-build"):
         assert option in result.output
+
+
+def test_server_compresses_text_but_not_audio(sample: Workspace) -> None:
+    client = TestClient(create_app(sample))
+    page = client.get("/afleveringen/een-team-zonder-wij-zij/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers.get("content-encoding") == "gzip" and "<html" in page.text
+    path = "/episodes/een-team-zonder-wij-zij/een-team-zonder-wij-zij.mp3"
+    audio = client.get(path, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert audio.status_code == 206 and "content-encoding" not in audio.headers

@@ -259,7 +259,9 @@ def test_transcribe_episode_writes_every_format(
 
 
 @pytest.mark.slow
-def test_cli_transcribe_and_errors(ws: Workspace, fw_model: object, speech_wav: Path, runner) -> None:
+def test_cli_transcribe_and_errors(
+    ws: Workspace, fw_model: object, speech_wav: Path, runner
+) -> None:
     add_episode(ws, speech_wav, slug="een")
     result = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "een"])
     assert result.exit_code == 0, result.output
@@ -276,7 +278,9 @@ def test_cli_transcribe_and_errors(ws: Workspace, fw_model: object, speech_wav: 
 
 
 @pytest.mark.slow
-def test_eval_asr(ws: Workspace, fw_model: object, speech_wav: Path, tmp_path: Path, runner) -> None:
+def test_eval_asr(
+    ws: Workspace, fw_model: object, speech_wav: Path, tmp_path: Path, runner
+) -> None:
     reference = tmp_path / "ref.txt"
     reference.write_text(
         "Welkom bij de podcast over de dijkversterking tussen Gorinchem en Waardenburg. "
@@ -323,7 +327,7 @@ def test_resume_after_kill(ws: Workspace, fw_model: object, long_mp3: Path) -> N
     assert not ws.transcript_path("lezing", "json").exists()
     saved = json.loads((chunk_dir / "chunk-0000.json").read_text())
     done_before = len(list(chunk_dir.glob("chunk-*.json")))
-    assert 1 <= done_before
+    assert done_before >= 1
 
     opts = episode_options(ws, chunk_seconds=6.0)
     result = transcribe_episode(ws, "lezing", options=opts)
@@ -380,7 +384,12 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_openai_whisper_engine(ws: Workspace, tiny_checkpoint: Path, speech_wav: Path) -> None:
     add_episode(ws, speech_wav)
     opts = episode_options(
-        ws, engine="openai-whisper", model=str(tiny_checkpoint), beam_size=1, cpu_threads=1
+        ws,
+        engine="openai-whisper",
+        model=str(tiny_checkpoint),
+        beam_size=1,
+        temperature=(0.0,),  # a random model fails every check: no fallback decoding
+        max_new_tokens=12,  # and never stops by itself
     )
     result = transcribe_episode(ws, "lezing", options=opts)
     assert result.status == "transcribed" and result.engine == "openai-whisper"

@@ -19,11 +19,9 @@ from pipeline.errors import TranscriptError
 from pipeline.models import Episode, Segment, Transcript, Word
 from pipeline.transcribe import import_transcript
 from pipeline.transcripts import (
-    cues,
     edited_files,
     estimate_words,
     load_transcript,
-    parse_podcast_json,
     parse_srt,
     parse_transcript_file,
     parse_vtt,
@@ -271,15 +269,50 @@ def test_import_podcast_json_phrases_and_words(tmp_path: Path) -> None:
     ("name", "content", "line", "fragment"),
     [
         ("a.vtt", "00:00:01.000 --> 00:00:02.000\nHallo\n", 1, "WEBVTT"),
-        ("a.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHallo\n\n00:00:0x --> 1\nDag\n", 6, "tijdcode"),
-        ("a.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHallo\n00:00:03.000 --> 00:00:04.000\n", 5, "lege regel"),
+        (
+            "a.vtt",
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHallo\n\n00:00:0x --> 1\nDag\n",
+            6,
+            "tijdcode",
+        ),
+        (
+            "a.vtt",
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHallo\n00:00:03.000 --> 00:00:04.000\n",
+            5,
+            "lege regel",
+        ),
         ("a.vtt", "WEBVTT\n\nHallo zonder tijd\n", 3, "geen tijdcode"),
         ("a.vtt", "WEBVTT\n\n00:00:05.000 --> 00:00:02.000\nTerug in de tijd\n", 3, "vóór"),
-        ("a.srt", "1\n00:00:01,000 --> 00:00:02,000\nHallo\n\nx\n00:00:03,000 --> 00:00:04,000\n", 5, "volgnummer"),
-        ("a.srt", "1\n00:00:01,000 --> 00:00:02,000\nHallo\n\n2\n00:00:03 --> 00:00:04,000\nDag\n", 6, "tijdcode"),
-        ("a.json", '{\n "version": "1.0.0",\n "segments": [\n  {"startTime": 1, "endTime": 2 "body": "x"}\n ]\n}', 4, "JSON"),
-        ("a.json", '{\n "version": "1.0.0",\n "segments": [\n  {"startTime": 1, "endTime": 2, "body": "a"},\n\n  {"startTime": 3, "endTime": 4}\n ]\n}', 6, "body"),
-        ("a.json", '{"segments": [\n{"startTime": "1", "endTime": 2, "body": "a"}]}', 2, "getallen"),
+        (
+            "a.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nHallo\n\nx\n00:00:03,000 --> 00:00:04,000\n",
+            5,
+            "volgnummer",
+        ),
+        (
+            "a.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nHallo\n\n2\n00:00:03 --> 00:00:04,000\nDag\n",
+            6,
+            "tijdcode",
+        ),
+        (
+            "a.json",
+            '{\n "version": "1.0.0",\n "segments": [\n  {"startTime": 1, "endTime": 2 "body": "x"}\n ]\n}',
+            4,
+            "JSON",
+        ),
+        (
+            "a.json",
+            '{\n "version": "1.0.0",\n "segments": [\n  {"startTime": 1, "endTime": 2, "body": "a"},\n\n  {"startTime": 3, "endTime": 4}\n ]\n}',
+            6,
+            "body",
+        ),
+        (
+            "a.json",
+            '{"segments": [\n{"startTime": "1", "endTime": 2, "body": "a"}]}',
+            2,
+            "getallen",
+        ),
         ("a.json", '{"version": "1.0.0"}', 1, "Podcasting"),
     ],
 )

@@ -1,0 +1,267 @@
+"""Benchmark the transcribe stage against a bare faster-whisper call, in the same run.
+
+    .venv/bin/python benchmarks/transcribe.py [--minutes 3] [--repeat 2] [--long]
+
+- Makes a Dutch recording of >= 3 minutes with espeak-ng (the project's seed text), as an MP3
+  like ingest leaves it (96 kb/s, mono).
+- ``vlinder transcribe`` (a subprocess, so model loading, hashing, catalogue and file writing
+  all count) vs. a bare faster-whisper script (a subprocess too) with the same model (the
+  bundled Whisper base, joined once beforehand), the same options (language nl, int8, beam 5,
+  batched with VAD, batch 8, word timestamps, the glossary prompt) and the same threads.
+  Interleaved runs, best of ``--repeat`` each. Target: ratio <= 1.10.
+- Peak RSS of each process (wait4's ru_maxrss). Target: <= 1 GB.
+- Real-time factor (wall seconds per audio second) and the speed (x real time).
+- ``--long``: a 60-minute recording (the short one looped) through ``vlinder transcribe``;
+  peak RSS may be at most 20% above the short one's (streaming in chunks).
+- openai-whisper: not compared. There are no real openai-whisper weights offline here, and a
+  tiny random checkpoint says nothing about speed (the tests use it for correctness only).
+
+Writes benchmarks/results/transcribe.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.episodes import save_episode  # noqa: E402
+from pipeline.models import Episode  # noqa: E402
+from pipeline.transcribe import audio_duration, episode_options  # noqa: E402
+from pipeline.wer import word_error_rate  # noqa: E402
+from pipeline.whisper_model import materialise_bundled  # noqa: E402
+from pipeline.workspace import init_workspace  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+SEED = ROOT.parent / "shared" / "seeds" / "000_d97970468c4b7e0e.txt"
+
+BARE = r"""
+import json, sys, time
+from faster_whisper import BatchedInferencePipeline, WhisperModel
+args = json.loads(sys.argv[1])
+model = WhisperModel(args["model"], device="cpu", compute_type="int8",
+                     cpu_threads=args["threads"], local_files_only=True)
+pipe = BatchedInferencePipeline(model)
+segments, info = pipe.transcribe(
+    args["audio"], language="nl", beam_size=5, word_timestamps=True, vad_filter=True,
+    batch_size=8, initial_prompt=args["prompt"] or None,
+    temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+text = " ".join(s.text.strip() for s in segments)
+with open(args["out"], "w", encoding="utf-8") as fh:
+    fh.write(text)
+"""
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of a subprocess."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"failed: {' '.join(cmd[:6])}...\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def make_recording(folder: Path, minutes: float) -> tuple[Path, str]:
+    text = SEED.read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", text.replace("Vlinder:", " ")).strip()
+    words = text.split()
+    # espeak-ng speaks Dutch at ~150 words a minute; take enough words
+    n = min(len(words), int(minutes * 165))
+    spoken = " ".join(words[:n])
+    wav = folder / "lezing.wav"
+    subprocess.run(["espeak-ng", "-v", "nl", "-w", str(wav), spoken], check=True)
+    mp3 = folder / "lezing.mp3"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", "44100"]
+        + ["-b:a", "96k", str(mp3)],
+        check=True,
+    )
+    return mp3, spoken
+
+
+def loop_recording(mp3: Path, minutes: float, out: Path) -> Path:
+    loops = max(int(minutes * 60 / audio_duration(mp3)), 1)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops - 1), "-i", str(mp3)]
+        + ["-c", "copy", str(out)],
+        check=True,
+    )
+    return out
+
+
+def add_episode(ws_root: Path, mp3: Path, slug: str) -> None:
+    ws = init_workspace(ws_root)
+    folder = ws.episode_dir(slug)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mp3, folder / f"{slug}.mp3")
+    save_episode(
+        ws,
+        Episode(
+            slug=slug,
+            title="Benchmark",
+            date=dt.date(2025, 1, 1),
+            guid=f"bench-{slug}",
+            audio_file=f"{slug}.mp3",
+        ),
+    )
+
+
+def vlinder_cmd(ws_root: Path, slug: str) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "-w", str(ws_root), "transcribe", slug, "--force"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=3.2)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--long", action="store_true", help="also a 60-minute memory run")
+    parser.add_argument("--long-minutes", type=float, default=60)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="vlinder-bench-"))
+    try:
+        models = tmp / "models"
+        model_dir = materialise_bundled(models)
+        env = {**os.environ, "VLINDER_MODELS_DIR": str(models), "PYTHONPATH": str(ROOT)}
+        mp3, reference = make_recording(tmp, args.minutes)
+        duration = audio_duration(mp3)
+        ws_root = tmp / "ws"
+        add_episode(ws_root, mp3, "lezing")
+        opts = episode_options(init_workspace(ws_root))
+        bare_out = tmp / "bare.txt"
+        bare_args = json.dumps(
+            {
+                "model": str(model_dir),
+                "threads": opts.threads(),
+                "audio": str(mp3),
+                "prompt": opts.initial_prompt,
+                "out": str(bare_out),
+            }
+        )
+        runs: dict[str, list[tuple[float, float]]] = {"vlinder": [], "bare": []}
+        for i in range(args.repeat):
+            order = ("vlinder", "bare") if i % 2 == 0 else ("bare", "vlinder")
+            for which in order:
+                if which == "vlinder":
+                    runs[which].append(run_measured(vlinder_cmd(ws_root, "lezing"), env))
+                else:
+                    cmd = [sys.executable, "-c", BARE, bare_args]
+                    runs[which].append(run_measured(cmd, env))
+                print(f"{which}: {runs[which][-1][0]:.1f} s, {runs[which][-1][1]:.0f} MB")
+        v_wall = min(w for w, _ in runs["vlinder"])
+        b_wall = min(w for w, _ in runs["bare"])
+        v_rss = max(r for _, r in runs["vlinder"])
+        b_rss = max(r for _, r in runs["bare"])
+        transcript = json.loads((ws_root / "transcripts" / "lezing.json").read_text())
+        v_text = " ".join(s["text"] for s in transcript["segments"])
+        b_text = bare_out.read_text(encoding="utf-8")
+        figures: dict[str, object] = {
+            "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+            f"{opts.threads()} threads used",
+            "load_average_at_start": os.getloadavg()[0],
+            "model": "whisper base (bundled, CTranslate2 int8)",
+            "options": {k: v for k, v in opts.key_fields().items() if k != "initial_prompt"},
+            "glossary_prompt_chars": len(opts.initial_prompt),
+            "audio_seconds": round(duration, 1),
+            "runs": {k: [[round(w, 2), round(r)] for w, r in v] for k, v in runs.items()},
+            "vlinder_wall_s": round(v_wall, 2),
+            "bare_wall_s": round(b_wall, 2),
+            "ratio_vlinder_over_bare": round(v_wall / b_wall, 3),
+            "ratio_target": 1.10,
+            "vlinder_peak_rss_mb": round(v_rss),
+            "bare_peak_rss_mb": round(b_rss),
+            "rss_target_mb": 1024,
+            "vlinder_rtf": round(v_wall / duration, 4),
+            "vlinder_x_realtime": round(duration / v_wall, 2),
+            "bare_rtf": round(b_wall / duration, 4),
+            "wer_vlinder_vs_reference": word_error_rate(reference, v_text).wer,
+            "wer_bare_vs_reference": word_error_rate(reference, b_text).wer,
+            "wer_vlinder_vs_bare": word_error_rate(b_text, v_text).wer,
+            "openai_whisper": "not compared: no real openai-whisper weights offline; a tiny "
+            "random checkpoint says nothing about speed (tests use it for correctness)",
+        }
+        if args.long:
+            long_mp3 = loop_recording(mp3, args.long_minutes, tmp / "lang.mp3")
+            long_root = tmp / "ws-long"
+            add_episode(long_root, long_mp3, "lang")
+            wall, rss = run_measured(vlinder_cmd(long_root, "lang"), env)
+            long_duration = audio_duration(long_mp3)
+            figures["long"] = {
+                "audio_seconds": round(long_duration, 1),
+                "wall_s": round(wall, 1),
+                "x_realtime": round(long_duration / wall, 2),
+                "peak_rss_mb": round(rss),
+                "rss_vs_short": round(rss / v_rss, 3),
+                "rss_target_vs_short": 1.20,
+            }
+            print(f"long: {wall:.1f} s, {rss:.0f} MB")
+        else:
+            previous = RESULTS / "transcribe.json"
+            if previous.exists():
+                old = json.loads(previous.read_text())
+                if "long" in old:
+                    figures["long"] = {**old["long"], "note": f"from the run of {old['date']}"}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "transcribe.json").write_text(json.dumps(figures, indent=2) + "\n")
+    (RESULTS / "transcribe.md").write_text(markdown(figures))
+    print(json.dumps(figures, indent=2))
+
+
+def markdown(f: dict) -> str:
+    lines = [
+        "# Transcribe benchmark",
+        "",
+        f"{f['date']}; {f['machine']}; load average at start {f['load_average_at_start']:.1f}.",
+        f"Model: {f['model']}. Audio: {f['audio_seconds']} s of Dutch espeak-ng speech (MP3).",
+        "",
+        "| | vlinder transcribe | bare faster-whisper | target |",
+        "|---|---|---|---|",
+        f"| wall time (best of runs) | {f['vlinder_wall_s']} s | {f['bare_wall_s']} s | "
+        f"ratio {f['ratio_vlinder_over_bare']} (<= {f['ratio_target']}) |",
+        f"| peak RSS | {f['vlinder_peak_rss_mb']} MB | {f['bare_peak_rss_mb']} MB | "
+        f"<= {f['rss_target_mb']} MB |",
+        f"| real-time factor | {f['vlinder_rtf']} ({f['vlinder_x_realtime']}x real time) | "
+        f"{f['bare_rtf']} | |",
+        f"| WER vs the spoken text | {f['wer_vlinder_vs_reference']} | "
+        f"{f['wer_bare_vs_reference']} | same model: similar |",
+        "",
+        f"WER of vlinder's text against the bare call's: {f['wer_vlinder_vs_bare']} "
+        "(espeak-ng's Dutch is hard for Whisper base; the absolute WER says little about real "
+        "speech).",
+        "",
+    ]
+    if "long" in f:
+        long = f["long"]
+        lines += [
+            f"60-minute run: {long['audio_seconds']} s audio in {long['wall_s']} s "
+            f"({long['x_realtime']}x real time), peak RSS {long['peak_rss_mb']} MB = "
+            f"{long['rss_vs_short']}x the short run (target <= {long['rss_target_vs_short']})"
+            + (f"; {long['note']}" if "note" in long else "")
+            + ".",
+            "",
+        ]
+    lines += [f"openai-whisper: {f['openai_whisper']}.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
