@@ -8,7 +8,9 @@
   all count) vs. a bare faster-whisper script (a subprocess too) with the same model (the
   bundled Whisper base, joined once beforehand), the same options (language nl, int8, beam 5,
   batched with VAD, batch 8, word timestamps, the glossary prompt) and the same threads.
-  Interleaved runs, best of ``--repeat`` each. Target: ratio <= 1.10.
+  Interleaved runs, best of ``--repeat`` each. Target: ratio <= 1.10. The machine is shared
+  with other work, so the CPU seconds (user + sys) of each process are reported as well: they
+  hardly depend on what else runs.
 - Peak RSS of each process (wait4's ru_maxrss). Target: <= 1 GB.
 - Real-time factor (wall seconds per audio second) and the speed (x real time).
 - ``--long``: a 60-minute recording (the short one looped) through ``vlinder transcribe``;
@@ -55,8 +57,8 @@ model = WhisperModel(args["model"], device="cpu", compute_type="int8",
                      cpu_threads=args["threads"], local_files_only=True)
 pipe = BatchedInferencePipeline(model)
 segments, info = pipe.transcribe(
-    args["audio"], language="nl", beam_size=5, word_timestamps=True, vad_filter=True,
-    batch_size=8, initial_prompt=args["prompt"] or None,
+    args["audio"], language="nl", beam_size=args["beam_size"], word_timestamps=True,
+    vad_filter=True, batch_size=args["batch_size"], initial_prompt=args["prompt"] or None,
     temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
 text = " ".join(s.text.strip() for s in segments)
 with open(args["out"], "w", encoding="utf-8") as fh:
@@ -64,8 +66,8 @@ with open(args["out"], "w", encoding="utf-8") as fh:
 """
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of a subprocess."""
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds) of a subprocess."""
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -74,7 +76,7 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     if proc.returncode != 0:
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"failed: {' '.join(cmd[:6])}...\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def make_recording(folder: Path, minutes: float) -> tuple[Path, str]:
@@ -152,9 +154,11 @@ def main() -> None:
                 "audio": str(mp3),
                 "prompt": opts.initial_prompt,
                 "out": str(bare_out),
+                "batch_size": opts.batch_size,
+                "beam_size": opts.beam_size,
             }
         )
-        runs: dict[str, list[tuple[float, float]]] = {"vlinder": [], "bare": []}
+        runs: dict[str, list[tuple[float, float, float]]] = {"vlinder": [], "bare": []}
         for i in range(args.repeat):
             order = ("vlinder", "bare") if i % 2 == 0 else ("bare", "vlinder")
             for which in order:
@@ -163,11 +167,14 @@ def main() -> None:
                 else:
                     cmd = [sys.executable, "-c", BARE, bare_args]
                     runs[which].append(run_measured(cmd, env))
-                print(f"{which}: {runs[which][-1][0]:.1f} s, {runs[which][-1][1]:.0f} MB")
-        v_wall = min(w for w, _ in runs["vlinder"])
-        b_wall = min(w for w, _ in runs["bare"])
-        v_rss = max(r for _, r in runs["vlinder"])
-        b_rss = max(r for _, r in runs["bare"])
+                wall, rss, cpu = runs[which][-1]
+                print(f"{which}: {wall:.1f} s, {rss:.0f} MB, {cpu:.1f} CPU s", flush=True)
+        v_wall = min(w for w, _, _ in runs["vlinder"])
+        b_wall = min(w for w, _, _ in runs["bare"])
+        v_rss = max(r for _, r, _ in runs["vlinder"])
+        b_rss = max(r for _, r, _ in runs["bare"])
+        v_cpu = min(c for _, _, c in runs["vlinder"])
+        b_cpu = min(c for _, _, c in runs["bare"])
         transcript = json.loads((ws_root / "transcripts" / "lezing.json").read_text())
         v_text = " ".join(s["text"] for s in transcript["segments"])
         b_text = bare_out.read_text(encoding="utf-8")
@@ -180,11 +187,16 @@ def main() -> None:
             "options": {k: v for k, v in opts.key_fields().items() if k != "initial_prompt"},
             "glossary_prompt_chars": len(opts.initial_prompt),
             "audio_seconds": round(duration, 1),
-            "runs": {k: [[round(w, 2), round(r)] for w, r in v] for k, v in runs.items()},
+            "runs_wall_s_rss_mb_cpu_s": {
+                k: [[round(w, 2), round(r), round(c, 2)] for w, r, c in v] for k, v in runs.items()
+            },
             "vlinder_wall_s": round(v_wall, 2),
             "bare_wall_s": round(b_wall, 2),
             "ratio_vlinder_over_bare": round(v_wall / b_wall, 3),
             "ratio_target": 1.10,
+            "vlinder_cpu_s": round(v_cpu, 2),
+            "bare_cpu_s": round(b_cpu, 2),
+            "cpu_ratio_vlinder_over_bare": round(v_cpu / b_cpu, 3),
             "vlinder_peak_rss_mb": round(v_rss),
             "bare_peak_rss_mb": round(b_rss),
             "rss_target_mb": 1024,
@@ -201,11 +213,12 @@ def main() -> None:
             long_mp3 = loop_recording(mp3, args.long_minutes, tmp / "lang.mp3")
             long_root = tmp / "ws-long"
             add_episode(long_root, long_mp3, "lang")
-            wall, rss = run_measured(vlinder_cmd(long_root, "lang"), env)
+            wall, rss, cpu = run_measured(vlinder_cmd(long_root, "lang"), env)
             long_duration = audio_duration(long_mp3)
             figures["long"] = {
                 "audio_seconds": round(long_duration, 1),
                 "wall_s": round(wall, 1),
+                "cpu_s": round(cpu, 1),
                 "x_realtime": round(long_duration / wall, 2),
                 "peak_rss_mb": round(rss),
                 "rss_vs_short": round(rss / v_rss, 3),
@@ -237,6 +250,8 @@ def markdown(f: dict) -> str:
         "|---|---|---|---|",
         f"| wall time (best of runs) | {f['vlinder_wall_s']} s | {f['bare_wall_s']} s | "
         f"ratio {f['ratio_vlinder_over_bare']} (<= {f['ratio_target']}) |",
+        f"| CPU time (user+sys, best) | {f['vlinder_cpu_s']} s | {f['bare_cpu_s']} s | "
+        f"ratio {f['cpu_ratio_vlinder_over_bare']} |",
         f"| peak RSS | {f['vlinder_peak_rss_mb']} MB | {f['bare_peak_rss_mb']} MB | "
         f"<= {f['rss_target_mb']} MB |",
         f"| real-time factor | {f['vlinder_rtf']} ({f['vlinder_x_realtime']}x real time) | "

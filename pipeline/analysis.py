@@ -12,7 +12,9 @@ Builds on :mod:`pipeline.text` (folding, Snowball stems):
 * :func:`index_fields` gives the analysed columns of a fragment for the full-text index and
   :func:`analyse_query` turns a query as people type it into weighted concepts.
 
-The lemma and frequency tables load lazily (a few hundred ms, once per process).
+The lemma and frequency tables load lazily (a few hundred ms, once per process). To keep a
+search fast, each word's analysis (its key and the keys of its compound parts) is also kept in
+the catalogue (see :func:`load_words`): words found there never touch the tables.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -28,7 +30,7 @@ from pathlib import Path
 from .text import fold, stem
 
 # Bump when the analysis changes: stored index columns are rebuilt when this differs.
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"
 
 THESAURUS_PATH = Path(__file__).parent / "data" / "thesaurus.toml"
 
@@ -164,10 +166,73 @@ def lemma(word: str) -> str:
     return found.lower() if found else word
 
 
-@lru_cache(maxsize=200_000)
+# word analysis cache: word form -> key, and -> keys of its compound parts. Filled from the
+# catalogue (load_words) and by computing; what was computed is handed back by fresh_words.
+_KEYS: dict[str, str] = {}
+_PARTS: dict[str, tuple[str, ...]] = {}
+_FRESH: set[str] = set()
+_CACHE_LIMIT = 500_000
+
+WordEntry = tuple[str, str, str | None]  # word, key, part keys joined by spaces (None: unknown)
+
+
+def _room() -> None:
+    if len(_KEYS) > _CACHE_LIMIT or len(_PARTS) > _CACHE_LIMIT:  # a long-running process
+        _KEYS.clear()
+        _PARTS.clear()
+        _FRESH.clear()
+
+
 def key(word: str) -> str:
     """The search key of one word form: folded stem of its lemma."""
-    return stem(fold(lemma(word)))
+    found = _KEYS.get(word)
+    if found is None:
+        _room()
+        found = _KEYS[word] = stem(fold(lemma(word)))
+        _FRESH.add(word)
+    return found
+
+
+def part_keys(word: str) -> list[str]:
+    """Keys of the compound parts of a word form (empty when it is no compound)."""
+    found = _PARTS.get(word)
+    if found is None:
+        _room()
+        found = _PARTS[word] = tuple(key(p) for p in split_compound(fold(word)))
+        _FRESH.add(word)
+    return list(found)
+
+
+def load_words(entries: Iterable[WordEntry]) -> None:
+    """Take word analyses from the catalogue (``(word, key, parts)``), so that these words
+    are not analysed again (which would load the lemma and frequency tables)."""
+    for word, k, parts in entries:
+        _KEYS.setdefault(word, k)
+        if parts is not None:
+            _PARTS.setdefault(word, tuple(parts.split()))
+
+
+def missing_words(candidates: Iterable[str]) -> list[str]:
+    """Those of ``candidates`` whose key or compound parts are not known in this process."""
+    return [w for w in candidates if w not in _PARTS or w not in _KEYS]
+
+
+def word_entry(word: str) -> WordEntry:
+    """``(word, key, parts)`` of a word as the catalogue keeps it (parts when known)."""
+    parts = _PARTS.get(word)
+    return (word, key(word), " ".join(parts) if parts is not None else None)
+
+
+def fresh_words() -> list[WordEntry]:
+    """The words analysed (not loaded) since the last call: to keep in the catalogue."""
+    out = [word_entry(w) for w in sorted(_FRESH)]
+    _FRESH.clear()
+    return out
+
+
+def tables_loaded() -> bool:
+    """Whether this process loaded the lemma or frequency tables (for tests and benchmarks)."""
+    return _lemmatizer.cache_info().currsize > 0 or _frequencies.cache_info().currsize > 0
 
 
 # compounds --------------------------------------------------------------------------------
@@ -266,11 +331,6 @@ def _splits_into(joined: str, a: str, b: str) -> bool:
     return found is not None and found[1] == b
 
 
-def part_keys(word: str) -> list[str]:
-    """Keys of the compound parts of a word form (empty when it is no compound)."""
-    return [key(p) for p in split_compound(fold(word))]
-
-
 # thesaurus --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Thesaurus:
@@ -347,12 +407,16 @@ class IndexFields:
 
     terms: str  # one key per word, in order (phrases match on it)
     parts: str  # keys of compound parts, and of neighbouring words joined into a compound
+    # (word, key, parts) of its words, their lemmas and joined neighbours: the catalogue keeps
+    # them, so a search for these words needs no lemma or frequency tables
+    words: tuple[WordEntry, ...] = ()
 
 
 def index_fields(text: str) -> IndexFields:
     ws = words(text)
     keys = [key(w) for w in ws]
     parts: list[str] = []
+    seen = set(ws)
     for w in ws:
         parts.extend(part_keys(w))
     # "natuur compensatie" written apart is found by "natuurcompensatie" too
@@ -361,7 +425,19 @@ def index_fields(text: str) -> IndexFields:
             joined = fold(a + b)
             if _splits_into(joined, fold(a), fold(b)):
                 parts.append(key(joined))
-    return IndexFields(terms=" ".join(keys), parts=" ".join(parts))
+                part_keys(joined)
+                seen.add(joined)
+    # the dictionary form of each word too: a query types "symposium" for "symposia"
+    for w in list(seen):
+        base = lemma(w)
+        if base != w and base.isalpha():
+            part_keys(base)
+            seen.add(base)
+    return IndexFields(
+        terms=" ".join(keys),
+        parts=" ".join(parts),
+        words=tuple(word_entry(w) for w in sorted(seen)),
+    )
 
 
 @dataclass(frozen=True)
@@ -415,10 +491,28 @@ def _find_phrases(
     return found
 
 
-def analyse_query(query: str) -> QueryAnalysis:
+def joined_key(a: str, b: str) -> str | None:
+    """The key of two neighbouring query words written as one compound (``natuur`` +
+    ``compensatie``), when they make one by word frequency; else None."""
+    joined = fold(a + b)
+    return key(joined) if _splits_into(joined, fold(a), fold(b)) else None
+
+
+def compound_parts(a: str, b: str) -> str:
+    """The compound parts (keys, space-separated) that ``a`` + ``b`` joined would have: what
+    :func:`joined_key` looks for among the words a catalogue knows."""
+    return " ".join([*(part_keys(a) or [key(a)]), key(b)])
+
+
+def analyse_query(
+    query: str, joined: Callable[[str, str], str | None] = joined_key
+) -> QueryAnalysis:
     """Split a query into concepts: content words (stopwords and question words dropped),
     with their compound parts, joined neighbours and related terms as weaker variants;
-    phrases of the thesaurus ("samen eten", "geen wij-zij") are concepts of their own."""
+    phrases of the thesaurus ("samen eten", "geen wij-zij") are concepts of their own.
+
+    ``joined(a, b)`` gives the key of two neighbouring words as one compound (or None); a
+    search passes one that looks in the catalogue's words, so no frequency table loads."""
     th = thesaurus()
     all_words = words(query)
     all_keys = [key(w) for w in all_words]
@@ -465,9 +559,8 @@ def analyse_query(query: str) -> QueryAnalysis:
     # neighbours joined: "natuur compensatie" finds "natuurcompensatie"
     for i, j in zip(content_pos, content_pos[1:], strict=False):
         a, b = all_words[i], all_words[j]
-        joined = fold(a + b)
-        if j == i + 1 and a.isalpha() and b.isalpha() and _splits_into(joined, fold(a), fold(b)):
-            k = key(joined)
+        k = joined(a, b) if j == i + 1 and a.isalpha() and b.isalpha() else None
+        if k:
             joined_variants = (Variant((k,), "terms", 1.0), Variant((k,), "parts", PART_WEIGHT))
             concepts.append(Concept(a + b, 0.8, joined_variants, optional=True))
             highlight.add(k)
@@ -502,3 +595,13 @@ def word_spans(text: str) -> list[tuple[int, int, str]]:
 def keys_of_word(word: str) -> set[str]:
     """The key of a word and of its compound parts."""
     return {key(word), *part_keys(word)}
+
+
+def thesaurus_words() -> set[str]:
+    """The words whose analysis compiling the thesaurus needs."""
+    data = _data()
+    out = {fold(w) for w in data.get("stopwords", [])}
+    for entry in data.get("related", []):
+        for term in entry.get("terms", []):
+            out.update(words(term))
+    return out

@@ -127,6 +127,17 @@ MIGRATIONS: list[str] = [
     INSERT INTO fragments_fts (fragments_fts) VALUES ('rebuild');
     CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # search: each word's analysis (key; keys of its compound parts, NULL when not known yet),
+    # so a new `vlinder search` process needs no lemma or frequency tables (pipeline/analysis.py)
+    """
+    CREATE TABLE search_words (
+        word TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        parts TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX search_words_parts ON search_words(parts) WHERE parts != '';
+    UPDATE search_meta SET value = 'reindex' WHERE key = 'analysis_version';
+    """,
 ]
 
 STAGES = ("ingest", "transcribe", "tag", "publish")
@@ -251,8 +262,10 @@ class Catalogue:
             )
             from .analysis import index_fields  # search columns (lazy: loads word tables)
 
+            known: dict[str, tuple[str, str, str | None]] = {}
             for f in fragments:
                 fields = index_fields(f.text)
+                known.update((w[0], w) for w in fields.words)
                 cur = self.conn.execute(
                     "INSERT INTO fragments (slug, idx, chapter, start, end, text, terms, parts)"
                     " VALUES (?,?,?,?,?,?,?,?)",
@@ -272,6 +285,7 @@ class Catalogue:
                         for t in f.tags
                     ],
                 )
+            self._add_search_words(known.values())
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         """Read-only helper for tests and reports."""
@@ -489,6 +503,55 @@ class Catalogue:
 
     def fragment_texts(self) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT id, text FROM fragments")]
+
+    _SEARCH_WORDS_UPSERT = (
+        "INSERT INTO search_words (word, key, parts) VALUES (?, ?, ?)"
+        " ON CONFLICT(word) DO UPDATE SET key = excluded.key,"
+        " parts = coalesce(excluded.parts, search_words.parts)"
+    )
+
+    def _add_search_words(self, rows: Iterable[tuple[str, str, str | None]]) -> None:
+        self.conn.executemany(self._SEARCH_WORDS_UPSERT, list(rows))
+
+    def add_search_words(self, rows: Iterable[tuple[str, str, str | None]]) -> None:
+        """Keep word analyses: (word, key, compound part keys or None when not known)."""
+        with self.conn:
+            self._add_search_words(rows)
+
+    def remember_search_words(self, rows: Iterable[tuple[str, str, str | None]]) -> None:
+        """Like :meth:`add_search_words`, but only a cache: a catalogue that cannot be written
+        now (read-only, locked) is left as it is."""
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            self.add_search_words(rows)
+        except sqlite3.OperationalError:  # read-only or busy: the next search analyses again
+            return
+
+    def search_words(self, words: Iterable[str]) -> list[tuple[str, str, str | None]]:
+        """The kept analyses (word, key, parts) of those of ``words`` the catalogue knows."""
+        wanted = list(words)
+        out: list[tuple[str, str, str | None]] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.extend(
+                (r[0], r[1], r[2])
+                for r in self.conn.execute(
+                    f"SELECT word, key, parts FROM search_words WHERE word IN ({marks})", chunk
+                )
+            )
+        return out
+
+    def search_compound_key(self, parts: str, prefer: str) -> str | None:
+        """The key of a known word with these compound parts (``prefer`` when it is one)."""
+        row = self.conn.execute(
+            "SELECT key FROM search_words WHERE parts = ? AND parts != ''"
+            " ORDER BY word = ? DESC, word LIMIT 1",
+            (parts, prefer),
+        ).fetchone()
+        return row[0] if row else None
 
     def set_search_columns(self, rows: Iterable[tuple[int, str, str]]) -> None:
         """Rewrite the analysed columns: (fragment id, terms, parts); triggers update FTS5."""

@@ -383,14 +383,18 @@ def episode_description(item: EpisodeData, inp: FeedInput) -> str:
 
 class SharedEntry(FeedEntry):  # type: ignore[misc]
     """A feedgen entry that is in several feeds: its ``<item>`` is built once and copied
-    (lxml, in C) into every further feed instead of being rebuilt field by field."""
+    (lxml, in C) into every further feed instead of being rebuilt field by field.
+
+    The first feed gets the built element itself; later feeds get copies of it (wherever it
+    then lives: lxml copies the subtree and its namespace declarations, which the receiving
+    channel finds redundant and drops)."""
 
     _item: Any = None
 
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._item is None:
             self._item = super().rss_entry(extensions=extensions)
-            return copy.deepcopy(self._item)
+            return self._item
         return copy.deepcopy(self._item)
 
 
@@ -398,39 +402,43 @@ def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
     """One feedgen entry; shared by every feed the episode is in."""
     ep = item.episode
     base = inp.base_url
+    slug = ep.slug
+    page = episode_page_url(base, slug)
     fe = SharedEntry()
     register_entry(fe)
     fe.title(ep.title)
     fe.guid(ep.guid, permalink=False)
-    fe.link(href=episode_page_url(base, ep.slug))
+    fe.link(href=page)
     fe.description(episode_description(item, inp))
     fe.enclosure(audio_url(base, ep), str(item.audio_bytes), "audio/mpeg")
     fe.pubDate(pub_date(ep.date))
-    fe.podcast.itunes_duration(int(round(ep.duration)))
-    fe.podcast.itunes_explicit(ep.explicit)
-    fe.podcast.itunes_episode_type(ep.episode_type)
+    itunes = fe.podcast
+    itunes.itunes_duration(int(round(ep.duration)))
+    itunes.itunes_explicit(ep.explicit)
+    itunes.itunes_episode_type(ep.episode_type)
     if ep.speakers:
-        fe.podcast.itunes_author(", ".join(ep.speakers))
+        itunes.itunes_author(", ".join(ep.speakers))
     if ep.season is not None:
-        fe.podcast.itunes_season(ep.season)
+        itunes.itunes_season(ep.season)
     if ep.episode_number is not None:
-        fe.podcast.itunes_episode(ep.episode_number)
+        itunes.itunes_episode(ep.episode_number)
+    index = fe.podcastindex
     for person in _people(ep):
-        fe.podcastindex.person(person)
-    lang = inp.podcast.language
-    if item.transcripts:  # the show-notes page carries the full transcript
-        fe.podcastindex.transcript(
-            TranscriptLink(episode_page_url(base, ep.slug), TRANSCRIPT_TYPES["html"], lang)
-        )
-    for ext, kind, rel in TRANSCRIPT_FILES:
-        if ext in item.transcripts:
-            fe.podcastindex.transcript(
-                TranscriptLink(
-                    transcript_url(base, ep.slug, ext), TRANSCRIPT_TYPES[kind], lang, rel
+        index.person(person)
+    transcripts = item.transcripts
+    if transcripts:
+        lang = inp.podcast.language
+        # The show-notes page carries the full transcript.
+        index.transcript(TranscriptLink(page, TRANSCRIPT_TYPES["html"], lang))
+        for ext, kind, rel in TRANSCRIPT_FILES:
+            if ext in transcripts:
+                index.transcript(
+                    TranscriptLink(
+                        transcript_url(base, slug, ext), TRANSCRIPT_TYPES[kind], lang, rel
+                    )
                 )
-            )
     if item.chapters:
-        fe.podcastindex.chapters(chapters_url(base, ep.slug))
+        index.chapters(chapters_url(base, slug))
     return fe
 
 

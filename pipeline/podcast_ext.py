@@ -20,8 +20,7 @@ must treat the old GitHub URI as identical; podcastparser 0.6.11 only knows the 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # feedgen.util uses ``lxml.etree`` without importing it: import feedgen.feed (which does) first.
 from feedgen.feed import FeedEntry, FeedGenerator  # isort: skip
@@ -29,6 +28,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.ext.podcast import PodcastExtension
 from feedgen.ext.podcast_entry import PodcastEntryExtension
 from feedgen.util import xml_elem
+from lxml.etree import SubElement
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PODCAST_NS_OLD = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
@@ -73,8 +73,14 @@ def _tag(name: str) -> str:
     return f"{{{PODCAST_NS}}}{name}"
 
 
-@dataclass(frozen=True)
-class Person:
+PERSON_TAG = _tag("person")
+TRANSCRIPT_TAG = _tag("transcript")
+CHAPTERS_TAG = _tag("chapters")
+
+
+# Immutable values, NamedTuples rather than frozen dataclasses: a feed builds several per
+# episode, and a NamedTuple is a few times cheaper to make.
+class Person(NamedTuple):
     name: str
     role: str = "guest"
     group: str = "cast"
@@ -82,8 +88,7 @@ class Person:
     img: str = ""
 
 
-@dataclass(frozen=True)
-class TranscriptLink:
+class TranscriptLink(NamedTuple):
     url: str
     type: str
     language: str = ""
@@ -167,21 +172,26 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         return self._chapters
 
     def extend_rss(self, entry: Any) -> Any:
-        for p in self._persons:
-            el = xml_elem(_tag("person"), entry, role=p.role, group=p.group)
-            if p.href:
-                el.attrib["href"] = p.href
-            if p.img:
-                el.attrib["img"] = p.img
-            el.text = p.name
-        for t in self._transcripts:
-            el = xml_elem(_tag("transcript"), entry, url=t.url, type=t.type)
-            if t.language:
-                el.attrib["language"] = t.language
-            if t.rel:
-                el.attrib["rel"] = t.rel
+        # Attributes in a dict made up front: one lxml call per element (this runs once per
+        # item and feed). Attribute order as written: role, group, href, img; url, type,
+        # language, rel.
+        for name, role, group, href, img in self._persons:
+            attrib = {"role": role, "group": group}
+            if href:
+                attrib["href"] = href
+            if img:
+                attrib["img"] = img
+            SubElement(entry, PERSON_TAG, attrib).text = name
+        for url, type_, language, rel in self._transcripts:
+            attrib = {"url": url, "type": type_}
+            if language:
+                attrib["language"] = language
+            if rel:
+                attrib["rel"] = rel
+            SubElement(entry, TRANSCRIPT_TAG, attrib)
         if self._chapters:
-            xml_elem(_tag("chapters"), entry, url=self._chapters[0], type=self._chapters[1])
+            url, type_ = self._chapters
+            SubElement(entry, CHAPTERS_TAG, {"url": url, "type": type_})
         return entry
 
     def extend_atom(self, entry: Any) -> Any:

@@ -28,10 +28,15 @@ from .analysis import (
     QueryAnalysis,
     Variant,
     analyse_query,
+    compound_parts,
+    fresh_words,
     index_fields,
     key,
     keys_of_word,
+    load_words,
+    missing_words,
     part_keys,
+    thesaurus_words,
     words,
 )
 from .db import Catalogue
@@ -153,17 +158,26 @@ def _score_fragments(
 
 
 @lru_cache(maxsize=8)
-def _ingredient_keys(taxonomy: Any) -> dict[str, frozenset[str]]:
-    """Per ingredient: the keys of the words (and compound parts) of its title, description,
-    phrases and hints."""
-    out: dict[str, frozenset[str]] = {}
+def _ingredient_words(taxonomy: Any) -> dict[str, tuple[str, ...]]:
+    """Per ingredient: the words of its title, description, phrases and hints."""
+    out: dict[str, tuple[str, ...]] = {}
     for ing in getattr(taxonomy, "ingredients", ()):
-        texts = [ing.title, ing.description, *ing.phrases, *ing.hints]
+        found: set[str] = set()
+        for t in (ing.title, ing.description, *ing.phrases, *ing.hints):
+            found.update(words(t.replace("*", " ").replace("|", " ")))
+        out[ing.id] = tuple(sorted(found))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _ingredient_keys(taxonomy: Any) -> dict[str, frozenset[str]]:
+    """Per ingredient: the keys of its words and of their compound parts."""
+    out: dict[str, frozenset[str]] = {}
+    for ing_id, ws in _ingredient_words(taxonomy).items():
         keys: set[str] = set()
-        for t in texts:
-            for w in words(t.replace("*", " ").replace("|", " ")):
-                keys |= keys_of_word(w)
-        out[ing.id] = frozenset(keys)
+        for w in ws:
+            keys |= keys_of_word(w)
+        out[ing_id] = frozenset(keys)
     return out
 
 
@@ -272,12 +286,34 @@ def ensure_index(cat: Catalogue) -> int:
         cat.set_search_meta("analysis_version", ANALYSIS_VERSION)
         return 0
     rows = []
+    known: dict[str, tuple[str, str, str | None]] = {}
     for fid, text in cat.fragment_texts():
         f = index_fields(text)
         rows.append((fid, f.terms, f.parts))
+        known.update((w[0], w) for w in f.words)
     cat.set_search_columns(rows)
+    cat.add_search_words(known.values())
     cat.set_search_meta("analysis_version", ANALYSIS_VERSION)
     return len(rows)
+
+
+def _load_words(cat: Catalogue, needed: Iterable[str]) -> None:
+    """Take the analyses of ``needed`` words from the catalogue where it has them (the rest
+    is analysed when used, which loads the word tables)."""
+    missing = missing_words(needed)
+    if missing:
+        load_words(cat.search_words(missing))
+
+
+def _catalogue_joined(cat: Catalogue) -> Any:
+    """``joined(a, b)`` for :func:`analyse_query` that finds the compound ``a`` + ``b``
+    among the words of the catalogue: no frequency table needed, and a compound that no
+    fragment has could not match anyway."""
+
+    def joined(a: str, b: str) -> str | None:
+        return cat.search_compound_key(compound_parts(a, b), fold(a + b))
+
+    return joined
 
 
 def _filter_ids(cat: Catalogue, options: SearchOptions, taxonomy: Any) -> set[int] | None:
@@ -326,7 +362,24 @@ def search(
             )
         ids = cat.listing_fragment_ids(allowed, options.limit)
         return SearchResult(query, tuple(_hits(cat, ids, {}, None)), len(allowed))
-    qa = analyse_query(query)
+    try:
+        return _search(cat, query, options, taxonomy, allowed)
+    finally:  # words analysed here (not in the catalogue yet): keep them for the next search
+        cat.remember_search_words(fresh_words())
+
+
+def _search(
+    cat: Catalogue,
+    query: str,
+    options: SearchOptions,
+    taxonomy: Any,
+    allowed: set[int] | None,
+) -> SearchResult:
+    needed = set(words(query)) | thesaurus_words()
+    for ws in _ingredient_words(taxonomy).values() if taxonomy is not None else ():
+        needed.update(ws)
+    _load_words(cat, needed)
+    qa = analyse_query(query, _catalogue_joined(cat))
     if not qa.concepts:
         return SearchResult(query, (), 0)
     weights = concept_weights(cat, qa)
@@ -353,6 +406,8 @@ def _hits(
 ) -> list[Hit]:
     rows = cat.search_rows(ids)
     tags = cat.search_tags(ids)
+    if qa is not None:  # the words of the texts, for highlighting
+        _load_words(cat, {w for r in rows.values() for w in words(r["text"])})
     out = []
     for fid in ids:
         r = rows.get(fid)
@@ -438,13 +493,14 @@ def read_queries(lines: Iterable[str], origin: str = "zoekvragen") -> list[Query
 
 
 def build_eval_catalogue(
-    corpus: Sequence[CorpusItem], tags: str = "corpus", taxonomy: Any = None
+    corpus: Sequence[CorpusItem], tags: str = "auto", taxonomy: Any = None
 ) -> tuple[Catalogue, dict[int, str]]:
     """An in-memory catalogue with the corpus as the fragments of one synthetic episode.
 
-    ``tags``: ``corpus`` (the ingredients in the corpus file, as a producer-corrected
-    catalogue has them), ``auto`` (run the tagger), ``none``. Returns the catalogue and a map
-    from fragment id to corpus id.
+    ``tags``: ``auto`` (run our own tagger on the texts, as a new catalogue has them: the
+    default, since the corpus labels are the ground truth of the queries too), ``corpus``
+    (the ingredients in the corpus file, as a producer-corrected catalogue has them),
+    ``none``. Returns the catalogue and a map from fragment id to corpus id.
     """
     import datetime as dt
 
@@ -465,8 +521,9 @@ def build_eval_catalogue(
         )
     if tags == "auto":
         from .tag import tag_fragments
+        from .taxonomy import load_taxonomy
 
-        fragments = tag_fragments(fragments, taxonomy)
+        fragments = tag_fragments(fragments, taxonomy or load_taxonomy())
     cat.replace_fragments("eval", [], fragments)
     cat.set_search_meta("analysis_version", ANALYSIS_VERSION)
     id_map = {r[0]: corpus[r[1]].id for r in cat.query("SELECT id, idx FROM fragments")}
@@ -478,7 +535,7 @@ def evaluate_search(
     queries: Sequence[QueryItem],
     *,
     k: int = 5,
-    tags: str = "corpus",
+    tags: str = "auto",
     taxonomy: Any = None,
 ) -> dict[str, Any]:
     """recall@k (share of each query's relevant fragments in its top k, averaged) and MRR

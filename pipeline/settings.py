@@ -55,7 +55,9 @@ class TranscribeSettings:
     language: str = "nl"
     device: str = "cpu"
     compute_type: str = "int8"
-    batch_size: int = 8
+    # 30 s windows decoded together; peak memory grows ~130 MB a window (the encoder's
+    # attention), so 4 keeps Whisper base under 1 GB (benchmarks/results/transcribe.md)
+    batch_size: int = 4
     vad: bool = True
     beam_size: int = 5
 

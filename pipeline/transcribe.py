@@ -41,6 +41,7 @@ from .errors import AudioError, NotFoundError, ToolError, TranscriptError, Vlind
 from .models import Episode, Segment, Transcript, Word
 from .settings import TranscribeSettings
 from .transcripts import (
+    EXTENSIONS,
     edited_files,
     parse_transcript_file,
     read_transcript_json,
@@ -75,7 +76,7 @@ class TranscribeOptions:
     language: str = "nl"
     device: str = "cpu"
     compute_type: str = "int8"
-    batch_size: int = 8
+    batch_size: int = 4
     vad: bool = True
     beam_size: int = 5
     word_timestamps: bool = True
@@ -319,22 +320,22 @@ class FasterWhisperTranscriber:
             "max_new_tokens": opts.max_new_tokens,
         }
         duration = len(audio) / SAMPLE_RATE
-        if opts.batch_size > 1:
-            from faster_whisper import BatchedInferencePipeline
-
-            pipeline = BatchedInferencePipeline(self.model)
-            if not opts.vad and duration >= 30:
-                kwargs["clip_timestamps"] = [
-                    {"start": s, "end": min(s + 30.0, duration)}
-                    for s in np.arange(0.0, duration, 30.0).tolist()
-                ]
-            segments, _info = pipeline.transcribe(
-                audio, batch_size=opts.batch_size, vad_filter=opts.vad, **kwargs
-            )
-        else:
-            segments, _info = self.model.transcribe(audio, vad_filter=opts.vad, **kwargs)
         out: list[Segment] = []
         try:
+            if opts.batch_size > 1:
+                from faster_whisper import BatchedInferencePipeline
+
+                pipeline = BatchedInferencePipeline(self.model)
+                if not opts.vad and duration >= 30:
+                    kwargs["clip_timestamps"] = [
+                        {"start": s, "end": min(s + 30.0, duration)}
+                        for s in np.arange(0.0, duration, 30.0).tolist()
+                    ]
+                segments, _info = pipeline.transcribe(
+                    audio, batch_size=opts.batch_size, vad_filter=opts.vad, **kwargs
+                )
+            else:
+                segments, _info = self.model.transcribe(audio, vad_filter=opts.vad, **kwargs)
             for seg in segments:
                 words = _clean_words(
                     [(w.start, w.end, w.word, w.probability) for w in seg.words or ()], offset
@@ -541,6 +542,7 @@ def transcribe_episode(
         except TranscriptError:
             existing = None
         if existing and existing.get("options", {}).get("key") == key and not force:
+            _restore_missing(ws, slug, existing)
             _set_stage(ws, ep, "done", key)
             return TranscribeResult(
                 slug,
@@ -562,6 +564,13 @@ def transcribe_episode(
         except VlinderError as exc:
             _set_stage(ws, ep, "failed", key, str(exc))
             raise
+
+
+def _restore_missing(ws: Workspace, slug: str, data: dict[str, Any]) -> None:
+    """Write formats that were deleted again from the JSON (when nothing was edited by hand)."""
+    missing = [ext for ext in EXTENSIONS if not ws.transcript_path(slug, ext).exists()]
+    if missing and not edited_files(ws, slug):
+        write_transcript(ws, slug, transcript_from_data(data, f"transcripts/{slug}.json"))
 
 
 def _run(

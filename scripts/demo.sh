@@ -79,6 +79,7 @@ PY
 }
 
 say "voorbeeldopnames toevoegen aan $WORKSPACE"
+clips=$(clip_lines)
 added=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -115,7 +116,7 @@ while read -r name mode slug quoted; do
     echo "demo.sh: '$name' toevoegen is mislukt (code $status)" >&2
     exit "$status"
   fi
-done < <(clip_lines)
+done <<<"$clips"
 
 say "afleveringen ($added nieuw)"
 vlinder list

@@ -11,9 +11,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from pipeline import process
 from pipeline.transcripts import parse_transcript_file
+from pipeline.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -133,7 +135,8 @@ def test_formats_cover_what_ingest_accepts() -> None:
     seen = {}
     for clip in _clips():
         info = _probe(SAMPLES / str(clip["file"]))
-        stream = next(s for s in info["streams"] if s["codec_type"] == "audio")  # type: ignore[union-attr]
+        streams = info["streams"]
+        stream = next(s for s in streams if s["codec_type"] == "audio")  # type: ignore[union-attr]
         seen[str(clip["file"])] = (
             stream["codec_name"],
             int(stream["sample_rate"]),
@@ -150,3 +153,26 @@ def test_sample_generator_is_documented() -> None:
     assert script.exists()
     header = (SAMPLES / "samples.toml").read_text("utf-8").splitlines()[0]
     assert "make_samples.py" in header
+
+
+@pytest.mark.slow
+def test_imported_sample_transcript_survives_retranscribe(ws: Workspace, runner: CliRunner) -> None:
+    """The demo imports exact transcripts; `vlinder transcribe --all` must keep them (a human
+    transcript is only replaced with --force)."""
+    from pipeline.cli import cli
+
+    clip = next(c for c in _clips() if not c.get("demo_whisper"))
+    args = ["-w", str(ws.root), "add", str(SAMPLES / str(clip["file"])), "--title", "Proef"]
+    args += ["--date", str(clip["date"]), "--transcript", str(SAMPLES / str(clip["transcript"]))]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    slug = result.output.strip().splitlines()[0]
+    path = ws.transcript_path(slug, "json")
+    before = json.loads(path.read_text("utf-8"))
+    assert before["engine"] == "import"
+
+    result = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "--all"])
+    assert result.exit_code == 0, result.output
+    after = json.loads(path.read_text("utf-8"))
+    assert after["engine"] == "import", "an imported transcript was replaced by Whisper"
+    assert after["segments"] == before["segments"]

@@ -242,6 +242,12 @@ def test_transcribe_episode_writes_every_format(
     again = transcribe_episode(ws, "lezing")
     assert again.status == "cached"
     assert stamps == {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
+    # a deleted format comes back from the JSON, without transcribing
+    srt = ws.transcript_path("lezing", "srt")
+    before = srt.read_text()
+    srt.unlink()
+    assert transcribe_episode(ws, "lezing").status == "cached"
+    assert srt.read_text() == before
 
     # a producer corrects the VTT; new options do not overwrite it without --force
     vtt = ws.transcript_path("lezing", "vtt")
@@ -427,3 +433,40 @@ def test_chunks_of_silence_only(ws: Workspace, tmp_path: Path) -> None:
     [chunk] = list(stream_chunks(wav, 10))
     assert len(chunk.samples) == 3 * SAMPLE_RATE
     assert float(np.abs(chunk.samples).max()) == 0.0
+
+
+# --- through `vlinder add` (ingest + after_ingest) ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_add_with_transcript_file_and_bad_file(
+    ws: Workspace, speech_wav: Path, tmp_path: Path, runner
+) -> None:
+    bad = tmp_path / "kapot.vtt"
+    bad.write_text("WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nHallo\n", encoding="utf-8")
+    result = runner.invoke(
+        cli, ["-w", str(ws.root), "add", str(speech_wav), "-t", "Kapot", "--transcript", str(bad)]
+    )
+    assert result.exit_code != 0 and "regel 3" in result.output
+    assert not list(ws.episodes_dir.glob("*/episode.toml"))  # checked before ingest
+    good = tmp_path / "goed.srt"
+    good.write_text("1\n00:00:00,500 --> 00:00:04,000\nWelkom bij de podcast.\n", encoding="utf-8")
+    result = runner.invoke(
+        cli,
+        ["-w", str(ws.root), "add", str(speech_wav), "-t", "Goed", "--transcript", str(good)],
+    )
+    assert result.exit_code == 0, result.output
+    slug = next(ws.episodes_dir.glob("*/episode.toml")).parent.name
+    t = load_transcript(ws, slug)
+    assert t is not None and t.text == "Welkom bij de podcast." and t.engine == "import"
+
+
+@pytest.mark.slow
+def test_add_transcribes(ws: Workspace, fw_model: object, speech_wav: Path, runner) -> None:
+    result = runner.invoke(cli, ["-w", str(ws.root), "add", str(speech_wav), "-t", "Spraak"])
+    assert result.exit_code == 0, result.output
+    slug = next(ws.episodes_dir.glob("*/episode.toml")).parent.name
+    t = load_transcript(ws, slug)
+    assert t is not None and t.engine == "faster-whisper" and len(t.segments) >= 1
+    with open_catalogue(ws) as cat:
+        assert cat.stages(slug)["transcribe"]["status"] == "done"

@@ -120,16 +120,20 @@ def search_command(
 @click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--tags",
-    type=click.Choice(["corpus", "auto", "none"]),
-    default="corpus",
+    type=click.Choice(["auto", "corpus", "none"]),
+    default="auto",
     show_default=True,
-    help="Ingrediënten van de fragmenten: uit het corpus, door de tagger, of geen.",
+    help="Ingrediënten van de fragmenten: door onze tagger (auto), uit het corpus (die"
+    " labels zijn ook de juiste antwoorden: te optimistisch), of geen.",
 )
 @click.option("-k", default=5, show_default=True, help="Recall@k.")
 @click.option("--json", "as_json", is_flag=True, help="Ook de rangorde per zoekvraag, als JSON.")
 def eval_search_command(corpus: Path, queries: Path, tags: str, k: int, as_json: bool) -> None:
     """Meet het zoeken: recall@5 en MRR van QUERIES (jsonl: query, relevant) op CORPUS
-    (jsonl: id, text, ingredients), geïndexeerd in een tijdelijke catalogus."""
+    (jsonl: id, text, ingredients), geïndexeerd in een tijdelijke catalogus.
+
+    Standaard tagt onze eigen tagger de fragmenten (--tags auto), zoals in een nieuwe
+    catalogus; de ingrediënten uit het corpus gebruiken (--tags corpus) lekt de antwoorden."""
     from ..search import evaluate_search, read_corpus, read_queries
     from ..taxonomy import load_taxonomy
 

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..episodes import list_episodes
 from ..errors import InputError, VlinderError
-from ..segment import evaluate_segmentation, read_segmentation_jsonl
-from ..tag import evaluate_tagging, read_tagging_jsonl, tag_episode
-from ..taxonomy import load_taxonomy
 from . import Context, pass_ctx
 from .evaluate import eval_group
 
@@ -23,6 +19,9 @@ from .evaluate import eval_group
 @pass_ctx
 def tag_command(ctx: Context, slug: str | None, all_: bool, force: bool) -> None:
     """Deel een transcript in hoofdstukken en fragmenten in en tag de ingrediënten."""
+    from ..episodes import list_episodes  # lazy: every command pays for module imports
+    from ..tag import tag_episode
+
     if bool(slug) == all_:
         raise click.UsageError("geef één SLUG of --all")
     ws = ctx.ws
@@ -70,6 +69,9 @@ def _read_lines(path: str) -> list[str]:
 @pass_ctx
 def eval_tagging(ctx: Context, file: str, as_json: bool) -> None:
     """Precisie, recall en F1 van de tagging op een JSONL-bestand (zoals tagging-dev.jsonl)."""
+    from ..tag import evaluate_tagging, read_tagging_jsonl
+    from ..taxonomy import load_taxonomy
+
     items = read_tagging_jsonl(_read_lines(file), file)
     result = evaluate_tagging(items, load_taxonomy(ctx.ws))
     if as_json:
@@ -94,6 +96,9 @@ def eval_tagging(ctx: Context, file: str, as_json: bool) -> None:
 @pass_ctx
 def eval_segmentation(ctx: Context, file: str, as_json: bool) -> None:
     """Pk en WindowDiff van de hoofdstukindeling op een JSONL-bestand met lezingen."""
+    from ..segment import evaluate_segmentation, read_segmentation_jsonl
+    from ..taxonomy import load_taxonomy
+
     items = read_segmentation_jsonl(_read_lines(file), file)
     result = evaluate_segmentation(items, load_taxonomy(ctx.ws))
     if as_json:

@@ -6,21 +6,19 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..episodes import list_episodes
 from ..errors import InputError, VlinderError
-from ..transcribe import (
-    ENGINES,
-    TranscribeResult,
-    episode_options,
-    transcribe_audio,
-    transcribe_episode,
-)
 from . import pass_ctx
 from .evaluate import eval_group
+
+if TYPE_CHECKING:
+    from ..transcribe import TranscribeResult
+
+# pipeline.transcribe.ENGINES, not imported here: it loads numpy, and every command would pay
+ENGINES = ("faster-whisper", "openai-whisper")
 
 
 def _clock(seconds: float) -> str:
@@ -133,6 +131,9 @@ def transcribe_command(
     dezelfde opname, hetzelfde model en dezelfde opties doet niets; een afgebroken run gaat
     verder waar hij was. Een met de hand verbeterd transcript blijft staan (tenzij --force).
     """
+    from ..episodes import list_episodes
+    from ..transcribe import episode_options, transcribe_episode
+
     ws = ctx.ws
     if bool(slug) == all_:
         raise click.UsageError("geef één SLUG of --all")
@@ -192,6 +193,7 @@ def eval_asr(
     De tekst wordt eerst genormaliseerd (kleine letters, zonder accenten en leestekens,
     getallen als Nederlandse woorden); zie pipeline/wer.py.
     """
+    from ..transcribe import episode_options, transcribe_audio
     from ..wer import word_error_rate
 
     ws = ctx.ws
