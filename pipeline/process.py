@@ -50,12 +50,13 @@ def after_ingest(
     else:
         return lines
     try:
-        from .tag import tag_episode  # type: ignore[attr-defined]
+        from .tag import tag_episode
     except (ImportError, AttributeError):
         return lines
-    outcome = tag_episode(ws, slug)
-    if isinstance(outcome, str):
-        lines.append(outcome)
-    elif isinstance(outcome, list | tuple) and all(isinstance(x, str) for x in outcome):
-        lines.extend(outcome)
+    chapters, fragments = tag_episode(ws, slug)
+    tagged = sum(1 for f in fragments if f.tags)
+    lines.append(
+        f"Getagd: {len(chapters)} hoofdstukken, {len(fragments)} fragmenten "
+        f"({tagged} met ingrediënten)."
+    )
     return lines

@@ -104,7 +104,7 @@ class TranscribeOptions:
             "initial_prompt": glossary_prompt(glossary),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        opts = cls(**values)
+        opts = cls(**values)  # type: ignore[arg-type]
         opts.check()
         return opts
 
@@ -202,7 +202,9 @@ def audio_duration(path: Path) -> float:
             if container.duration:
                 return container.duration / 1_000_000
             stream = container.streams.audio[0]
-            return float(stream.duration * stream.time_base) if stream.duration else 0.0
+            if stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+            return 0.0
     except (av.FFmpegError, IndexError) as exc:
         raise AudioError(f"{path.name}: geen leesbare audio ({exc})") from exc
 
@@ -586,9 +588,9 @@ def _run(
     total = ep.duration or audio_duration(audio)
     state = ChunkState(ws, ep.slug, key)
     resumed = len(state.chunks)
+    transcriber = open_transcriber(opts, ws.cache_dir)
     if progress:
         progress(min(state.resume_at, total), total)
-    transcriber = open_transcriber(opts, ws.cache_dir)
     for chunk in stream_chunks(audio, opts.chunk_seconds, state.resume_at, resumed):
 
         def report(done: float, chunk: AudioChunk = chunk) -> None:

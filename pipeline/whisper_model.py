@@ -19,6 +19,7 @@ engine, which downloads it where a network exists.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -125,6 +126,17 @@ def materialise_bundled(models_dir: Path) -> Path:
     when the sha256 matches the pinned one. A joined file that is already there is trusted while
     its size and mtime are those recorded when it was verified.
     """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    # one joiner at a time (a worker and a CLI run may start together)
+    with open(models_dir / ".join.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _materialise_locked(models_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _materialise_locked(models_dir: Path) -> Path:
     data1, part1, part2 = bundled_parts()
     target = models_dir / f"whisper-base-{BUNDLED_SHA256[:12]}"
     model_bin = target / "model.bin"
@@ -255,9 +267,15 @@ _LOCK = threading.Lock()
 
 
 def _offline_error(spec: ModelSpec, exc: BaseException) -> ModelError:
+    if spec.engine == "openai-whisper":
+        hint = (
+            "het meegeleverde model werkt alleen met faster-whisper; geef voor openai-whisper "
+            "een pad naar een .pt-bestand"
+        )
+    else:
+        hint = "gebruik het meegeleverde model 'base' of geef een pad naar een lokaal model"
     return ModelError(
-        f"model '{spec.name}' kon niet geladen of gedownload worden (geen netwerk?): "
-        f"gebruik het meegeleverde model 'base' of geef een pad naar een lokaal model "
+        f"model '{spec.name}' kon niet geladen of gedownload worden (geen netwerk?): {hint} "
         f"({type(exc).__name__})"
     )
 

@@ -19,15 +19,6 @@ from pipeline.webapp import auth
 from pipeline.workspace import init_workspace
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,8 +27,7 @@ pytestmark = [
 ]
 
 
-def test_upload_follow_correct_and_publish_in_the_browser(tmp_path: Path) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_upload_follow_correct_and_publish_in_the_browser(tmp_path: Path, browser) -> None:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed")
     recording = tmp_path / "symposium_opname.wav"
@@ -57,9 +47,9 @@ def test_upload_follow_correct_and_publish_in_the_browser(tmp_path: Path) -> Non
     worker = jobs.InProcessWorker(ws)
     worker.start()
     try:
-        with LiveServer(make_app(ws)) as server, playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
+        with LiveServer(make_app(ws)) as server:
+            context = browser.new_context()
+            page = context.new_page()
             page.set_default_timeout(30_000)
 
             # login: a wrong code first, then the right one
@@ -116,6 +106,6 @@ def test_upload_follow_correct_and_publish_in_the_browser(tmp_path: Path) -> Non
             public = httpx.get(f"{server.url}/afleveringen/{slug}/").text
             assert "Welkomstwoord" in public
             assert "bestuurlijk-lef" in public or "Bestuurlijk lef" in public
-            browser.close()
+            context.close()
     finally:
         worker.stop(timeout=60)

@@ -351,6 +351,8 @@ def test_after_ingest_imports_and_keeps_human_edits(ws: Workspace, tmp_path: Pat
     vtt.write_text(VTT, encoding="utf-8")
     lines = process.after_ingest(ws, "lezing", transcript_file=vtt)
     assert lines[0].startswith("Transcript geïmporteerd: 2 segmenten")
+    # then tagging runs on it (pipeline.tag, written by the tagging stage)
+    assert any(line.startswith("Getagd:") for line in lines[1:]), lines
     t = load_transcript(ws, "lezing")
     assert t is not None and t.engine == "import"
     assert t.segments[0].speaker == "Anne Bakker"

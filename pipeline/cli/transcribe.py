@@ -145,7 +145,7 @@ def transcribe_command(
         device=device,
         chunk_seconds=chunk_seconds,
     )
-    slugs = [ep.slug for ep in list_episodes(ws)] if all_ else [slug]
+    slugs = [ep.slug for ep in list_episodes(ws)] if all_ else [str(slug)]
     if all_ and not slugs:
         click.echo("Geen afleveringen om te transcriberen.")
         return
