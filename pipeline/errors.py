@@ -24,7 +24,9 @@ class AudioError(InputError):
 
 
 class DuplicateError(InputError):
-    """The same recording was already added."""
+    """The same recording was already added (exit code 3, so scripts can tell it apart)."""
+
+    exit_code = 3
 
     def __init__(self, message: str, slug: str):
         super().__init__(message)

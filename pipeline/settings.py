@@ -80,7 +80,12 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
 
 
-_SECTIONS = {f.name: f.default_factory for f in fields(Settings)}  # type: ignore[misc]
+_SECTIONS: dict[str, type] = {
+    "podcast": PodcastSettings,
+    "audio": AudioSettings,
+    "transcribe": TranscribeSettings,
+    "server": ServerSettings,
+}
 
 
 def _build(cls: Any, table: dict[str, Any], section: str) -> Any:
@@ -117,8 +122,7 @@ def load_settings(root: Path) -> Settings:
     for name, table in data.items():
         if name not in _SECTIONS or not isinstance(table, dict):
             raise WorkspaceError(f"{SETTINGS_FILE}: onbekende sectie [{name}]")
-        cls = type(_SECTIONS[name]())
-        sections[name] = _build(cls, table, name)
+        sections[name] = _build(_SECTIONS[name], table, name)
     return Settings(**sections)
 
 

@@ -96,7 +96,7 @@ def test_duplicate_names_existing_episode(runner: CliRunner, ws: Workspace, spee
     assert first.exit_code == 0
     before = listing(ws.root)
     dup = add(runner, ws, speech_wav, "--title", "Tweede")
-    assert dup.exit_code != 0
+    assert dup.exit_code == 3
     assert "'eerste'" in dup.output and "--force" in dup.output
     assert listing(ws.root) == before
     forced = add(runner, ws, speech_wav, "--title", "Tweede", "--force")

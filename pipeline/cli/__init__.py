@@ -18,6 +18,14 @@ from ..errors import VlinderError
 from ..workspace import Workspace, resolve_workspace
 
 
+class VlinderClickError(click.ClickException):
+    """A core error as a click error, keeping the core error's exit code."""
+
+    def __init__(self, exc: VlinderError):
+        super().__init__(str(exc))
+        self.exit_code = exc.exit_code  # type: ignore[misc]
+
+
 class VlinderGroup(click.Group):
     """Turns core errors and interrupts into one clear line and a non-zero exit."""
 
@@ -25,9 +33,7 @@ class VlinderGroup(click.Group):
         try:
             return super().invoke(ctx)
         except VlinderError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from exc
+            raise VlinderClickError(exc) from exc
         except KeyboardInterrupt:
             click.echo(
                 "Afgebroken; er is niets half weggeschreven. Start opnieuw om verder te gaan.",
