@@ -9,8 +9,10 @@ the vocabulary grows with the corpus), one fragment per 40 s of audio, and measu
   typed queries;
 * a bare baseline in the same run: one FTS5 ``MATCH`` on the raw text with ``ORDER BY rank
   LIMIT 10`` for the same words, OR-ed;
-* the CLI end to end (``vlinder search`` in a new process: start-up, imports, word tables,
-  query), p50 over a few runs at each size.
+* the CLI end to end (``vlinder search`` in a new process: start-up, imports, the word
+  analyses the catalogue keeps, query), p50 over a few runs at each size, with a bare
+  ``python -c pass`` as the start-up baseline and whether the process had to load the lemma or
+  frequency tables (it should not: they load only for words the catalogue does not know).
 
 Writes ``benchmarks/results/search.json`` and ``search.md``.
 Run: ``.venv/bin/python benchmarks/search.py [--hours 10 100 1000] [--repeat 3]``.
@@ -179,7 +181,7 @@ def measure(path: Path, repeat: int, cli_runs: int) -> dict[str, object]:
                 bare.append(time.perf_counter() - t)
     finally:
         cat.close()
-    cli = []
+    cli, bare_python = [], []
     ws = path.parent
     env = {**os.environ, "VLINDER_WORKSPACE": str(ws)}
     for n in range(cli_runs):
@@ -193,6 +195,17 @@ def measure(path: Path, repeat: int, cli_runs: int) -> dict[str, object]:
             capture_output=True,
         )
         cli.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare_python.append(time.perf_counter() - t)
+    probe = subprocess.run(
+        [sys.executable, "-c", _TABLES_PROBE, *QUERIES],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return {
         "fragments": fragments,
         "search_ms": {
@@ -205,8 +218,23 @@ def measure(path: Path, repeat: int, cli_runs: int) -> dict[str, object]:
         },
         "ratio_p50": round(_pct(ours, 0.5) / max(_pct(bare, 0.5), 1e-9), 1),
         "cli_ms_p50": round(statistics.median(cli) * 1000, 1) if cli else None,
+        "python_startup_ms_p50": (
+            round(statistics.median(bare_python) * 1000, 1) if bare_python else None
+        ),
+        "cli_loads_word_tables": probe.stdout.strip().splitlines()[-1] == "True",
         "db_mb": round(path.stat().st_size / 1e6, 1),
     }
+
+
+# every benchmark query in one new process: did any of them load the lemma/frequency tables?
+_TABLES_PROBE = """
+import sys
+from pipeline.cli import cli
+for q in sys.argv[1:]:
+    cli(["search", q, "-n", "10"], prog_name="vlinder", standalone_mode=False)
+from pipeline.analysis import tables_loaded
+print(tables_loaded())
+"""
 
 
 def main() -> None:
@@ -256,15 +284,20 @@ def main() -> None:
         f"Synthetic catalogues, one fragment per {FRAGMENT_SECONDS} s, {len(QUERIES)} typed queries x"
         f" {args.repeat}. `search` = the whole `vlinder search` query path in a warm process;"
         " `bare FTS5` = one MATCH on the raw text (baseline, same run); `CLI` = a new"
-        " `vlinder search` process end to end.",
+        " `vlinder search` process end to end (cold: start-up, imports, query), next to a bare"
+        " `python -c pass`; `tables` = whether any query in a new process loaded the lemma or"
+        " frequency tables.",
         "",
-        "| hours | fragments | search p50 | search p95 | bare FTS5 p50 | ratio | CLI p50 | db |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| hours | fragments | search p50 | search p95 | bare FTS5 p50 | ratio | CLI p50"
+        " | python p50 | tables | db |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         md.append(
             f"| {r['hours']} | {r['fragments']} | {r['search_ms']['p50']} ms | {r['search_ms']['p95']} ms"
-            f" | {r['bare_fts_ms']['p50']} ms | {r['ratio_p50']}x | {r['cli_ms_p50']} ms | {r['db_mb']} MB |"
+            f" | {r['bare_fts_ms']['p50']} ms | {r['ratio_p50']}x | {r['cli_ms_p50']} ms"
+            f" | {r['python_startup_ms_p50']} ms | {'yes' if r['cli_loads_word_tables'] else 'no'}"
+            f" | {r['db_mb']} MB |"
         )
     md += [
         "",

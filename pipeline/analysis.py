@@ -223,6 +223,11 @@ def word_entry(word: str) -> WordEntry:
     return (word, key(word), " ".join(parts) if parts is not None else None)
 
 
+def known_words(candidates: Iterable[str]) -> list[WordEntry]:
+    """``(word, key, parts)`` of those of ``candidates`` analysed in this process so far."""
+    return [word_entry(w) for w in candidates if w in _KEYS]
+
+
 def fresh_words() -> list[WordEntry]:
     """The words analysed (not loaded) since the last call: to keep in the catalogue."""
     out = [word_entry(w) for w in sorted(_FRESH)]
@@ -419,6 +424,7 @@ def index_fields(text: str) -> IndexFields:
     seen = set(ws)
     for w in ws:
         parts.extend(part_keys(w))
+        seen.update(split_compound(fold(w)))  # "toernooi" is typed for "sporttoernooi"
     # "natuur compensatie" written apart is found by "natuurcompensatie" too
     for a, b in zip(ws, ws[1:], strict=False):
         if a.isalpha() and b.isalpha() and len(a) >= 4 and len(b) >= 4:
@@ -431,8 +437,9 @@ def index_fields(text: str) -> IndexFields:
     for w in list(seen):
         base = lemma(w)
         if base != w and base.isalpha():
-            part_keys(base)
             seen.add(base)
+    for w in seen:
+        part_keys(w)
     return IndexFields(
         terms=" ".join(keys),
         parts=" ".join(parts),
@@ -447,6 +454,8 @@ class Variant:
     keys: tuple[str, ...]
     column: str  # terms | parts | text
     weight: float
+    # a surface form: the keys of the ``terms`` variant that matches wherever this one does
+    surface_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -544,7 +553,7 @@ def analyse_query(
         variants = [
             Variant((k,), "terms", 1.0),
             Variant((k,), "parts", PART_WEIGHT),
-            Variant((fold(w),), "text", SURFACE_WEIGHT),
+            Variant((fold(w),), "text", SURFACE_WEIGHT, surface_of=(k,)),
         ]
         highlight.add(k)
         parts = part_keys(w)

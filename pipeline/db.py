@@ -553,6 +553,100 @@ class Catalogue:
         ).fetchone()
         return row[0] if row else None
 
+    def search_scores(
+        self,
+        variants: Iterable[tuple[int, float, float, str, bool]],
+        total: float,
+        limit: int,
+        boosted: Iterable[int] = (),
+        allowed: Iterable[int] | None = None,
+    ) -> tuple[list[tuple[int, float]], dict[int, float], int, float]:
+        """Score fragments for a query in SQLite (see pipeline.search for the formula).
+
+        ``variants``: (concept number, weight, coverage weight, FTS5 expression, essential).
+        Each variant's score is weight x bm25; per concept the best variant counts (with its
+        coverage weight); a fragment scores the sum over concepts x (0.4 + 0.6 x coverage /
+        ``total``). All of it runs in SQLite: no row of a common word goes through Python.
+        The fragments scored are those an essential variant matches, and the ``boosted``
+        ones: the other variants are only scored for these (bm25 is the costly part).
+
+        Returns the best ``limit`` scored fragments among ``allowed`` (None: all) as (id,
+        score), the scores of the ``boosted`` fragments that match, how many scored fragments
+        of ``allowed`` there are, and the best score."""
+        essential: list[str] = []
+        others: list[str] = []
+        ess_params: list[Any] = []
+        other_params: list[Any] = []
+        arm = (
+            "SELECT ? AS c, rowid AS fid, -bm25(fragments_fts) * ? AS val, ? AS cov"
+            " FROM fragments_fts WHERE fragments_fts MATCH ?"
+        )
+        for concept, weight, cover, match, is_essential in variants:
+            if is_essential:
+                essential.append(arm)
+                ess_params += [concept, weight, cover, match]
+            else:  # "+rowid": filter the scan, do not look each candidate up in the index
+                others.append(arm + " AND +rowid IN (SELECT fid FROM cand)")
+                other_params += [concept, weight, cover, match]
+        if not essential:
+            return [], {}, 0, 0.0
+        boosted_ids = json.dumps(sorted(boosted))
+        where = "1"
+        allowed_ids: list[Any] = []
+        if allowed is not None:
+            where = "fid IN (SELECT value FROM json_each(?))"
+            allowed_ids = [json.dumps(sorted(allowed))]
+        params: list[Any] = [*ess_params]
+        if others:
+            head = (
+                "WITH ess AS MATERIALIZED (" + " UNION ALL ".join(essential) + "),"
+                " cand AS MATERIALIZED (SELECT fid FROM ess"
+                " UNION SELECT value FROM json_each(?)),"
+                " hits AS (SELECT c, fid, val, cov FROM ess UNION ALL "
+                + " UNION ALL ".join(others)
+                + "),"
+            )
+            params += [boosted_ids, *other_params]
+        else:
+            head = "WITH hits AS (" + " UNION ALL ".join(essential) + "),"
+        sql = (
+            head + " best AS (SELECT c, fid, max(val) AS val, cov FROM hits GROUP BY c, fid),"
+            " scored AS MATERIALIZED (SELECT fid,"
+            " sum(val) * (0.4 + 0.6 * min(sum(cov) / ?, 1.0)) AS score FROM best GROUP BY fid)"
+            " SELECT * FROM (SELECT 0, fid, score FROM scored"
+            f" WHERE {where} ORDER BY score DESC, fid LIMIT ?)"
+            " UNION ALL SELECT 1, fid, score FROM scored"
+            " WHERE fid IN (SELECT value FROM json_each(?))"
+            f" UNION ALL SELECT 2, count(*), 0 FROM scored WHERE {where}"
+            " UNION ALL SELECT 3, 0, coalesce(max(score), 0) FROM scored"
+        )
+        params += [total or 1.0, *allowed_ids, limit, boosted_ids, *allowed_ids]
+        top: list[tuple[int, float]] = []
+        extra: dict[int, float] = {}
+        count, best = 0, 0.0
+        for kind, fid, score in self.conn.execute(sql, params):
+            if kind == 0:
+                top.append((fid, score))
+            elif kind == 1:
+                extra[fid] = score
+            elif kind == 2:
+                count = fid
+            else:
+                best = score
+        return top, extra, count, best
+
+    def search_count_any(self, matches: Iterable[str], allowed: Iterable[int] | None) -> int:
+        """How many fragments (among ``allowed``; None: all) match any of the expressions."""
+        expr = " OR ".join(f"({m})" for m in matches)
+        if not expr:
+            return 0
+        sql = "SELECT count(*) FROM fragments_fts WHERE fragments_fts MATCH ?"
+        params: list[Any] = [expr]
+        if allowed is not None:
+            sql += " AND +rowid IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(allowed)))
+        return int(self.conn.execute(sql, params).fetchone()[0])
+
     def set_search_columns(self, rows: Iterable[tuple[int, str, str]]) -> None:
         """Rewrite the analysed columns: (fragment id, terms, parts); triggers update FTS5."""
         with self.conn:

@@ -35,7 +35,7 @@ import html
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -340,14 +340,12 @@ def collect(
 # Rendering ------------------------------------------------------------------------------
 
 
-def _people(ep: Episode) -> list[Person]:
-    people = []
-    for n, name in enumerate(s.strip() for s in ep.speakers):
-        if not name:
-            continue
-        role = "host" if ep.kind == "interview" and n == 0 else "guest"
-        people.append(Person(name=name, role=role))
-    return people
+def _people(ep: Episode) -> Iterator[Person]:
+    interview = ep.kind == "interview"
+    for n, speaker in enumerate(ep.speakers):
+        name = speaker.strip()
+        if name:
+            yield Person(name, "host" if interview and n == 0 else "guest")
 
 
 def _esc(text: str) -> str:
@@ -391,6 +389,20 @@ class SharedEntry(FeedEntry):  # type: ignore[misc]
 
     _item: Any = None
 
+    def register_extension(
+        self,
+        namespace: str,
+        extension_class_entry: type | None = None,
+        atom: bool = True,
+        rss: bool = True,
+    ) -> None:
+        # The entry already carries its extensions (``register_entry``): every feed it is added
+        # to would otherwise try again and have feedgen raise and swallow an ImportError.
+        current = getattr(self, namespace, None)
+        if extension_class_entry is not None and isinstance(current, extension_class_entry):
+            return
+        super().register_extension(namespace, extension_class_entry, atom, rss)
+
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._item is None:
             self._item = super().rss_entry(extensions=extensions)
@@ -411,7 +423,7 @@ def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
     fe.link(href=page)
     fe.description(episode_description(item, inp))
     fe.enclosure(audio_url(base, ep), str(item.audio_bytes), "audio/mpeg")
-    fe.pubDate(pub_date(ep.date))
+    fe.dates.pub_date(pub_date(ep.date))  # not fe.pubDate: see podcast_ext
     itunes = fe.podcast
     itunes.itunes_duration(int(round(ep.duration)))
     itunes.itunes_explicit(ep.explicit)
@@ -477,7 +489,7 @@ def _serialise(
     for fe in entries:
         fg.add_entry(fe, order="append")
     if items:
-        fg.lastBuildDate(max(pub_date(i.episode.date) for i in items))
+        fg.lastBuildDate(pub_date(max(i.episode.date for i in items)))
     else:
         # An empty feed has no content date; leave lastBuildDate out (feedgen defaults to now,
         # which would rewrite the file on every build).

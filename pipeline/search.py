@@ -10,11 +10,18 @@ score is the weighted sum over concepts (so query words are OR-ed: a fragment th
 only some words is still found, ranked below those that match all), times a coverage factor,
 plus a boost for fragments tagged with an ingredient whose description matches the query.
 
+Speed: the scoring runs in one SQLite statement (:meth:`Catalogue.search_scores`); common
+weaker variants are only scored for the fragments the other variants find, when a bound shows
+that this cannot change the results (else everything is scored). Word analyses come from the
+catalogue's ``search_words`` table, so a new process loads no lemma or frequency tables for
+words the catalogue knows.
+
 Without a query, the ingredient/vlinder/speaker/episode filters list matching fragments.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -33,10 +40,12 @@ from .analysis import (
     index_fields,
     key,
     keys_of_word,
+    known_words,
     load_words,
     missing_words,
     part_keys,
     thesaurus_words,
+    word_entry,
     words,
 )
 from .db import Catalogue
@@ -52,6 +61,16 @@ SNIPPET_CHARS = 220
 # x (tag score)
 INGREDIENT_BOOST = 1.0
 INGREDIENT_MIN_MATCH = 0.5
+MAX_VARIANTS = 400  # one compound SELECT in SQLite has at most 500 arms
+# a weaker variant (compound part, related word, surface form) that matches more than this
+# share of the catalogue, and more than COMMON_MIN_ROWS fragments, is only scored for the
+# fragments the other variants find; a fragment it alone finds scores at most its bm25 bound
+# (idf x 2.2), and the ranking is only taken when that cannot reach the results shown
+COMMON_SHARE = 0.01
+COMMON_MIN_ROWS = 1000
+COMMON_CONCEPT = 0.6  # (idf weight of the concept / the highest)
+SPLIT_WORTH = 1.0  # ... when they have at least as many rows as the essential variants
+BM25_BOUND = 2.2 * 1.0001  # bm25 of one phrase < idf x (k1 + 1); k1 = 1.2 in FTS5
 
 
 @dataclass(frozen=True)
@@ -115,46 +134,85 @@ def _match_expr(v: Variant) -> str:
     return "{" + v.column + "} : " + body
 
 
-def concept_weights(cat: Catalogue, qa: QueryAnalysis) -> list[float]:
+class _Counts:
+    """How many fragments match an FTS5 expression, asked once per search."""
+
+    def __init__(self, cat: Catalogue):
+        self.cat = cat
+        self.n = cat.search_count()
+        self.known: dict[str, int] = {}
+
+    def df(self, expr: str) -> int:
+        if expr not in self.known:
+            self.known[expr] = self.cat.search_df(expr)
+        return self.known[expr]
+
+    def idf(self, expr: str) -> float:
+        """The idf FTS5's bm25 gives an expression."""
+        df = self.df(expr)
+        return max(math.log((self.n - df + 0.5) / (df + 0.5)), 1e-6)
+
+
+def concept_weights(
+    cat: Catalogue, qa: QueryAnalysis, counts: _Counts | None = None
+) -> list[float]:
     """Each concept's weight times its rarity (idf of its own key in the catalogue): in
     "elkaar aanspreken" the rare word counts more than the common one."""
-    n = max(cat.search_count(), 1)
+    counts = counts or _Counts(cat)
+    n = max(counts.n, 1)
     out = []
     for c in qa.concepts[:MAX_CONCEPTS]:
         if c.optional:
             out.append(0.0)
             continue
-        df = cat.search_df(_match_expr(c.variants[0]))
+        df = counts.df(_match_expr(c.variants[0]))
         out.append(c.weight * math.log((n + 1) / (df + 0.5)) if n > 1 else c.weight)
     return out
 
 
-def _score_fragments(
-    cat: Catalogue, qa: QueryAnalysis, weights: Sequence[float]
-) -> dict[int, float]:
-    """Fragment id -> lexical score: weighted best-variant bm25 per concept, times coverage."""
-    concepts = qa.concepts[:MAX_CONCEPTS]
-    if not concepts:
-        return {}
-    cache: dict[str, list[tuple[int, float]]] = {}
-    scores: dict[int, float] = {}
-    covered: dict[int, float] = {}
-    for c, idf_weight in zip(concepts, weights, strict=True):
-        best: dict[int, tuple[float, float]] = {}
+def scored_variants(
+    qa: QueryAnalysis, weights: Sequence[float], counts: _Counts, split: bool = True
+) -> tuple[list[tuple[int, float, float, str, bool]], float]:
+    """The FTS5 queries of a search, as :meth:`Catalogue.search_scores` takes them: (concept,
+    concept weight x variant weight, idf weight x variant weight, expression, essential), and
+    the most a fragment that only the non-essential ones match can score (with ``split``,
+    common weaker variants are not essential).
+
+    A surface-form variant (``{text}: "delen"``) is left out when it can never beat the key
+    variant of the same word (``{terms}: "deel"``): every fragment it matches has the key at
+    least as often, with the same length, so its bm25 is at most the key's times the ratio of
+    their idfs; when weight x idf is not above the key's, the best variant is always the
+    key's. This halves the rows of a typical query and does not change any score."""
+    common = max(COMMON_MIN_ROWS, counts.n * COMMON_SHARE)
+    # the words of a concept much more common than the rarest one count as weaker too
+    minor = COMMON_CONCEPT * max(weights, default=0.0)
+    out: list[tuple[int, float, float, str, bool]] = []
+    bound: dict[int, float] = {}
+    for i, (c, idf_weight) in enumerate(zip(qa.concepts[:MAX_CONCEPTS], weights, strict=True)):
+        by_keys = {(v.keys, v.column): v for v in c.variants}
         for v in c.variants:
             expr = _match_expr(v)
-            if expr not in cache:
-                cache[expr] = cat.search_match(expr)
-            for fid, s in cache[expr]:
-                val = v.weight * s
-                if val > best.get(fid, (0.0, 0.0))[0]:
-                    best[fid] = (val, v.weight)
-        for fid, (val, vw) in best.items():
-            scores[fid] = scores.get(fid, 0.0) + c.weight * val
-            covered[fid] = covered.get(fid, 0.0) + idf_weight * vw
-    total = sum(weights) or 1.0
-    # more of the query (its rare words first) matched ranks higher: a soft AND
-    return {fid: s * (0.4 + 0.6 * min(covered[fid] / total, 1.0)) for fid, s in scores.items()}
+            main = by_keys.get((v.surface_of, "terms")) if v.surface_of else None
+            if main is not None:
+                main_expr = _match_expr(main)
+                if v.weight * counts.idf(expr) <= main.weight * counts.idf(main_expr):
+                    continue
+            weight = c.weight * v.weight
+            essential = True
+            weak = split and (v.weight < 1.0 or idf_weight <= minor) and len(v.keys) == 1
+            weak = weak and counts.n > common
+            if weak and counts.df(expr) > common:
+                essential = False
+                top = weight * counts.idf(expr) * BM25_BOUND
+                bound[i] = max(bound.get(i, 0.0), top)
+            out.append((i, weight, idf_weight * v.weight, expr, essential))
+    out = out[:MAX_VARIANTS]
+    if bound:  # worth it only when the common weaker variants have the most rows: scanning
+        # them for the candidates costs about half of scoring them everywhere
+        weak_rows = sum(counts.df(v[3]) for v in out if not v[4])
+        if weak_rows < SPLIT_WORTH * sum(counts.df(v[3]) for v in out if v[4]):
+            return [(*v[:4], True) for v in out], 0.0
+    return out, sum(bound.values())
 
 
 @lru_cache(maxsize=8)
@@ -305,6 +363,35 @@ def _load_words(cat: Catalogue, needed: Iterable[str]) -> None:
         load_words(cat.search_words(missing))
 
 
+@lru_cache(maxsize=8)
+def _fixed_words(taxonomy: Any) -> tuple[frozenset[str], str]:
+    """The words of the thesaurus and the taxonomy (every search analyses them), and a tag
+    that changes with them and with the analysis."""
+    found = set(thesaurus_words())
+    for ws in _ingredient_words(taxonomy).values() if taxonomy is not None else ():
+        found.update(ws)
+    digest = hashlib.sha1("\n".join(sorted(found)).encode()).hexdigest()[:16]
+    return frozenset(found), f"{ANALYSIS_VERSION}:{digest}"
+
+
+def _prepare_words(cat: Catalogue, query: str, taxonomy: Any) -> list[str]:
+    """Load the analyses of the query's words and of the thesaurus and taxonomy words from
+    the catalogue. The latter are stored once per catalogue (and when they change); returns
+    the query words the catalogue lacks."""
+    fixed, tag = _fixed_words(taxonomy)
+    if cat.search_meta("fixed_words") != tag:
+        for w in fixed:
+            part_keys(w)
+        cat.remember_search_words(word_entry(w) for w in sorted(fixed))
+        cat.set_search_meta("fixed_words", tag)
+    _load_words(cat, fixed)
+    asked = sorted(set(words(query)))
+    found = cat.search_words(asked)
+    load_words(found)
+    have = {w for w, _, parts in found if parts is not None}
+    return [w for w in asked if w not in have]
+
+
 def _catalogue_joined(cat: Catalogue) -> Any:
     """``joined(a, b)`` for :func:`analyse_query` that finds the compound ``a`` + ``b``
     among the words of the catalogue: no frequency table needed, and a compound that no
@@ -362,10 +449,11 @@ def search(
             )
         ids = cat.listing_fragment_ids(allowed, options.limit)
         return SearchResult(query, tuple(_hits(cat, ids, {}, None)), len(allowed))
+    lacking = _prepare_words(cat, query, taxonomy)
     try:
         return _search(cat, query, options, taxonomy, allowed)
     finally:  # words analysed here (not in the catalogue yet): keep them for the next search
-        cat.remember_search_words(fresh_words())
+        cat.remember_search_words(fresh_words() + known_words(lacking))
 
 
 def _search(
@@ -375,30 +463,55 @@ def _search(
     taxonomy: Any,
     allowed: set[int] | None,
 ) -> SearchResult:
-    needed = set(words(query)) | thesaurus_words()
-    for ws in _ingredient_words(taxonomy).values() if taxonomy is not None else ():
-        needed.update(ws)
-    _load_words(cat, needed)
     qa = analyse_query(query, _catalogue_joined(cat))
     if not qa.concepts:
         return SearchResult(query, (), 0)
-    weights = concept_weights(cat, qa)
-    scores = _score_fragments(cat, qa, weights)
-    # the boost scales with the best lexical score, so it means the same on any corpus
-    scale = max(scores.values(), default=0.0) or 1.0
-    boosts: dict[int, float] = {}
+    counts = _Counts(cat)
+    weights = concept_weights(cat, qa, counts)
+    # fragments tagged with an ingredient the query matches: share x tag score (the best)
+    related: dict[int, float] = {}
     for ing, share in ingredient_matches(qa, taxonomy, weights).items():
         for fid, tag_score in cat.tagged_fragments([ing]).items():
-            boost = INGREDIENT_BOOST * scale * share * tag_score
-            boosts[fid] = max(boosts.get(fid, 0.0), boost)
-    for fid, boost in boosts.items():
-        scores[fid] = scores.get(fid, 0.0) + boost
+            related[fid] = max(related.get(fid, 0.0), share * tag_score)
     if allowed is not None:
-        scores = {fid: s for fid, s in scores.items() if fid in allowed}
-    ranked = sorted(scores, key=lambda fid: (-scores[fid], fid))
-    top = ranked[: options.limit]
-    hits = _hits(cat, top, scores, qa)
-    return SearchResult(query, tuple(hits), len(scores), tuple(c.label for c in qa.concepts))
+        related = {fid: r for fid, r in related.items() if fid in allowed}
+    ranked, scores, total = _rank(cat, qa, weights, counts, related, allowed, options.limit)
+    hits = _hits(cat, ranked, scores, qa)
+    return SearchResult(query, tuple(hits), total, tuple(c.label for c in qa.concepts))
+
+
+def _rank(
+    cat: Catalogue,
+    qa: QueryAnalysis,
+    weights: Sequence[float],
+    counts: _Counts,
+    related: dict[int, float],
+    allowed: set[int] | None,
+    limit: int,
+) -> tuple[list[int], dict[int, float], int]:
+    """The best ``limit`` fragment ids, their scores, and how many fragments match."""
+    for split in (True, False):
+        variants, bound = scored_variants(qa, weights, counts, split)
+        # lexical scores, in SQLite: the best `limit` (among the allowed), those of the
+        # related fragments, how many were scored, and the best score
+        top, lexical, count, best = cat.search_scores(
+            variants, sum(weights), limit, related, allowed
+        )
+        # the boost scales with the best lexical score, so it means the same on any corpus;
+        # a fragment outside the lexical top that is not boosted cannot pass those in it
+        scale = best or 1.0
+        scores = dict(top)
+        for fid, r in related.items():
+            scores[fid] = lexical.get(fid, 0.0) + INGREDIENT_BOOST * scale * r
+        ranked = sorted(scores, key=lambda fid: (-scores[fid], fid))[:limit]
+        if bound == 0.0:  # every variant was scored everywhere
+            return ranked, scores, count + sum(1 for fid in related if fid not in lexical)
+        # fragments only non-essential variants match score at most `bound`: the ranking
+        # holds when the last one shown and the best (the boost's scale) are above it
+        if len(ranked) == limit and scores[ranked[-1]] > bound and best > bound:
+            matched = cat.search_count_any((v[3] for v in variants), allowed)
+            return ranked, scores, matched + sum(1 for fid in related if fid not in lexical)
+    raise AssertionError("unreachable: the second round scores every variant")
 
 
 def _hits(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import pipeline.search as search_module
 from pipeline.analysis import analyse_query, index_fields, key, split_compound
 from pipeline.cli import cli
 from pipeline.db import Catalogue, open_catalogue
@@ -23,7 +26,8 @@ from pipeline.search import (
 )
 from pipeline.taxonomy import load_taxonomy
 
-SHARED_EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_EVAL = ROOT.parent / "shared" / "eval"
 DATA = Path(__file__).resolve().parent / "data"
 
 EPISODE_A = [
@@ -239,9 +243,92 @@ def test_index_follows_replace_and_delete(cat: Catalogue) -> None:
 def test_reanalysis_when_analysis_changes(cat: Catalogue) -> None:
     ensure_index(cat)
     cat.set_search_columns([(r[0], "", "") for r in cat.fragment_texts()])
+    cat.conn.execute("DELETE FROM search_words")
     cat.set_search_meta("analysis_version", "old")
     assert ensure_index(cat) == 12
     assert "symposia" in _top(cat, "symposium")[0]
+    assert cat.search_words(["symposia"])  # the word analyses are kept again
+
+
+def test_catalogue_keeps_word_analyses(cat: Catalogue) -> None:
+    """Indexing keeps each word's key and compound parts: the words, their dictionary forms,
+    the parts of compounds and neighbours written apart that make one."""
+    known = {
+        w: (k, parts)
+        for w, k, parts in cat.search_words(
+            ["sporttoernooi", "toernooi", "symposia", "symposium", "natuurcompensatie", "kap"]
+        )
+    }
+    assert known["sporttoernooi"] == (key("sporttoernooi"), f"{key('sport')} {key('toernooi')}")
+    assert known["toernooi"] == (key("toernooi"), "")
+    assert known["symposium"][0] == known["symposia"][0]
+    assert known["natuurcompensatie"][1] == f"{key('natuur')} {key('compensatie')}"
+    # a compound of two query words is found among the words the catalogue has
+    assert cat.search_compound_key(f"{key('natuur')} {key('compensatie')}", "x") == key(
+        "natuurcompensatie"
+    )
+
+
+def _run_python(code: str, ws_root: Path) -> str:
+    env = {"VLINDER_WORKSPACE": str(ws_root), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_new_search_process_needs_no_word_tables(runner, filled_ws) -> None:
+    """A new `vlinder search` process finds the analyses of the query, thesaurus and taxonomy
+    words in the catalogue: it loads neither the lemma nor the frequency tables."""
+    res = runner.invoke(cli, ["-w", str(filled_ws.root), "search", "durven"])  # first search
+    assert res.exit_code == 0, res.output
+    code = (
+        "import sys\n"
+        "from pipeline.cli import cli\n"
+        "for q in ('toernooi', 'natuur compensatie', 'hoe deelden ze risico\\'s', 'moed'):\n"
+        "    cli(['search', q], prog_name='vlinder', standalone_mode=False)\n"
+        "from pipeline.analysis import tables_loaded\n"
+        "print('TABLES', tables_loaded(), 'simplemma' in sys.modules, 'wordfreq' in sys.modules)"
+    )
+    out = _run_python(code, filled_ws.root)
+    assert "[sporttoernooi]" in out and "[natuurcompensatie]" in out
+    assert "TABLES False False False" in out
+
+
+def test_cli_imports_stay_light() -> None:
+    """Every command pays for what `vlinder` imports at start: no numpy, Whisper, web server,
+    queue or word tables before a command needs them."""
+    heavy = "numpy faster_whisper ctranslate2 whisper av starlette uvicorn huey simplemma wordfreq"
+    code = (
+        "import sys\n"
+        "import pipeline.cli\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy.split()!r}))"
+    )
+    assert _run_python(code, ROOT).strip() == "[]"
+    from pipeline.cli.transcribe import ENGINES as CLI_ENGINES
+    from pipeline.transcribe import ENGINES
+
+    assert CLI_ENGINES == ENGINES
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["toernooi", "hoe deelden ze risico's", "samen eten", "natuur compensatie", "dijk", "moed"],
+)
+def test_pruned_scoring_ranks_the_same(cat: Catalogue, monkeypatch, query: str) -> None:
+    """Scoring common weaker variants only for the candidates (as in a large catalogue)
+    gives the same ranking and scores as scoring every variant everywhere."""
+    tax = load_taxonomy()
+    full = search(cat, query, SearchOptions(limit=4), tax)
+    monkeypatch.setattr(search_module, "COMMON_MIN_ROWS", 0)
+    monkeypatch.setattr(search_module, "COMMON_SHARE", 0.0)
+    monkeypatch.setattr(search_module, "SPLIT_WORTH", 0.0)
+    pruned = search(cat, query, SearchOptions(limit=4), tax)
+    assert [(h.fragment_id, h.score) for h in pruned.hits] == [
+        (h.fragment_id, h.score) for h in full.hits
+    ]
+    assert pruned.total == full.total
 
 
 # hits -------------------------------------------------------------------------------------
@@ -328,9 +415,12 @@ def test_cli_eval_search_dev(runner) -> None:
     assert "recall@5" in res.output and "MRR" in res.output
     res = runner.invoke(cli, ["eval", "search", str(corpus), str(queries), "--json"])
     data = json.loads(res.output)
+    assert data["tags"] == "auto"  # our own tagger: the corpus labels would leak the answers
     assert data["recall@5"] >= 0.9
     assert len(data["per_query"]) == 18
     assert all(set(p["ranked"]) <= {f"d{i:02d}" for i in range(1, 31)} for p in data["per_query"])
+    res = runner.invoke(cli, ["eval", "search", str(corpus), str(queries), "--tags", "corpus"])
+    assert res.exit_code == 0 and "ingrediënten: corpus" in res.output
 
 
 def test_cli_eval_search_bad_input(runner, tmp_path) -> None:
@@ -355,6 +445,7 @@ def test_eval_with_distractors_generalises() -> None:
     report = evaluate_search(
         dev + noise, read_queries(_lines(SHARED_EVAL / "search-dev.jsonl")), taxonomy=tax
     )
+    assert report["tags"] == "auto"
     assert report["recall@5"] >= 0.9
     report = evaluate_search(
         dev + extra + noise, read_queries(_lines(DATA / "search-extra.jsonl")), taxonomy=tax
