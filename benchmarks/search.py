@@ -286,7 +286,9 @@ def main() -> None:
         " `bare FTS5` = one MATCH on the raw text (baseline, same run); `CLI` = a new"
         " `vlinder search` process end to end (cold: start-up, imports, query), next to a bare"
         " `python -c pass`; `tables` = whether any query in a new process loaded the lemma or"
-        " frequency tables.",
+        " frequency tables. The ranking is exact: common weaker variants are only scored for"
+        " the candidates when a bound proves the results cannot change (same hits and scores as"
+        " scoring every variant everywhere; `tests/test_search.py`).",
         "",
         "| hours | fragments | search p50 | search p95 | bare FTS5 p50 | ratio | CLI p50"
         " | python p50 | tables | db |",

@@ -82,6 +82,10 @@ TRANSCRIPT_FILES = (
     ("vtt", "vtt", "captions"),
 )
 
+# The same with the MIME type, as the items need them.
+_TRANSCRIPT_LINKS = tuple((ext, TRANSCRIPT_TYPES[kind], rel) for ext, kind, rel in TRANSCRIPT_FILES)
+_HTML = TRANSCRIPT_TYPES["html"]
+
 FragmentLoader = Callable[[Workspace, str], "tuple[Sequence[Chapter], Sequence[Fragment]] | None"]
 
 
@@ -441,14 +445,10 @@ def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
     if transcripts:
         lang = inp.podcast.language
         # The show-notes page carries the full transcript.
-        index.transcript(TranscriptLink(page, TRANSCRIPT_TYPES["html"], lang))
-        for ext, kind, rel in TRANSCRIPT_FILES:
+        index.transcript(TranscriptLink(page, _HTML, lang))
+        for ext, mime, rel in _TRANSCRIPT_LINKS:
             if ext in transcripts:
-                index.transcript(
-                    TranscriptLink(
-                        transcript_url(base, slug, ext), TRANSCRIPT_TYPES[kind], lang, rel
-                    )
-                )
+                index.transcript(TranscriptLink(transcript_url(base, slug, ext), mime, lang, rel))
     if item.chapters:
         index.chapters(chapters_url(base, slug))
     return fe

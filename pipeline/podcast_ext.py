@@ -280,12 +280,21 @@ def rfc2822(when: dt.datetime) -> str:
     offset = when.utcoffset()
     if offset is None:
         raise ValueError("a pubDate needs a time zone")
-    minutes = round(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    hours, minutes = divmod(abs(minutes), 60)
-    return (
-        f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year:04d} "
-        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {sign}{hours:02d}{minutes:02d}"
+    minutes = (offset.days * 86400 + offset.seconds) // 60
+    sign = "+"
+    if minutes < 0:
+        sign, minutes = "-", -minutes
+    return "%s, %02d %s %04d %02d:%02d:%02d %s%02d%02d" % (  # noqa: UP031 (faster here)
+        _DAYS[when.weekday()],
+        when.day,
+        _MONTHS[when.month - 1],
+        when.year,
+        when.hour,
+        when.minute,
+        when.second,
+        sign,
+        minutes // 60,
+        minutes % 60,
     )
 
 
