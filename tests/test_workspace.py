@@ -86,6 +86,7 @@ def test_atomic_write_and_staging(ws: Workspace) -> None:
     target = ws.root / "x.txt"
     atomic_write_text(target, "één")
     assert target.read_text() == "één"
+    assert target.stat().st_mode & 0o044, "written files are readable by a web server"
     final = ws.episodes_dir / "nieuw"
     with pytest.raises(RuntimeError), staging_dir(ws, final) as tmp:
         (tmp / "f").write_text("half")
@@ -95,6 +96,7 @@ def test_atomic_write_and_staging(ws: Workspace) -> None:
     with staging_dir(ws, final) as tmp:
         (tmp / "f").write_text("heel")
     assert (final / "f").read_text() == "heel"
+    assert final.stat().st_mode & 0o055, "episode folders are readable by a web server"
 
 
 def test_text_analysis() -> None:
