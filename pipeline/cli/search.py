@@ -129,10 +129,10 @@ def search_command(
 @click.option("-k", default=5, show_default=True, help="Recall@k.")
 @click.option("--json", "as_json", is_flag=True, help="Ook de rangorde per zoekvraag, als JSON.")
 def eval_search_command(corpus: Path, queries: Path, tags: str, k: int, as_json: bool) -> None:
-    """Meet het zoeken: recall@5 en MRR van QUERIES (jsonl: query, relevant) op CORPUS
-    (jsonl: id, text, ingredients), geïndexeerd in een tijdelijke catalogus.
+    """Meet het zoeken: recall@5 en MRR op een corpus.
 
-    Standaard tagt onze eigen tagger de fragmenten (--tags auto), zoals in een nieuwe
+    QUERIES (jsonl: query, relevant) op CORPUS (jsonl: id, text, ingredients),
+    geïndexeerd in een tijdelijke catalogus. Standaard tagt onze eigen tagger de fragmenten (--tags auto), zoals in een nieuwe
     catalogus; de ingrediënten uit het corpus gebruiken (--tags corpus) lekt de antwoorden."""
     from ..search import evaluate_search, read_corpus, read_queries
     from ..taxonomy import load_taxonomy
