@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .transcribe import TranscribeResult
 
 Progress = Callable[[float, float], None]  # (seconds done, seconds total)
 
@@ -23,6 +27,15 @@ def check_transcript_file(path: Path) -> None:
     parse_transcript_file(path)
 
 
+def _transcribed_line(result: TranscribeResult) -> str:
+    if result.status == "cached":
+        return "Transcript is al actueel."
+    return (
+        f"Getranscribeerd: {result.segments} segmenten "
+        f"({result.duration / max(result.elapsed, 1e-6):.1f}x realtime)."
+    )
+
+
 def after_ingest(
     ws: Workspace,
     slug: str,
@@ -33,20 +46,22 @@ def after_ingest(
 ) -> list[str]:
     """Run the stages after ingest for one episode; returns Dutch status lines for the CLI."""
     from .transcribe import import_transcript, transcribe_episode
+    from .transcripts import ProtectedTranscriptError
 
     lines: list[str] = []
     if transcript_file is not None:
         result = import_transcript(ws, slug, transcript_file)
         lines.append(f"Transcript geïmporteerd: {result.segments} segmenten.")
     elif transcribe:
-        result = transcribe_episode(ws, slug, progress=progress)
-        if result.status == "cached":
-            lines.append("Transcript is al actueel.")
-        else:
+        try:
+            result = transcribe_episode(ws, slug, progress=progress)
+        except ProtectedTranscriptError as exc:
             lines.append(
-                f"Getranscribeerd: {result.segments} segmenten "
-                f"({result.duration / max(result.elapsed, 1e-6):.1f}x realtime)."
+                f"Transcript behouden: {exc.reason}; `vlinder transcribe {slug} --force` "
+                "vervangt het."
             )
+        else:
+            lines.append(_transcribed_line(result))
     else:
         return lines
     try:

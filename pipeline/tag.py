@@ -4,9 +4,12 @@ Method (chosen by measurement, see ``docs/evaluation.md`` and ``benchmarks/resul
 lexical evidence against the descriptor phrases of the taxonomy. Each phrase of an ingredient is
 matched on Dutch stems with diacritics folded, its words in any order within a short window;
 ``woord*`` and ``*woord`` match compounds. A phrase counts 1, a hint 0.5; an ingredient is tagged
-when its sum reaches its threshold (default 1). Off-topic guard: when a fragment matches an
-off-topic context of the taxonomy (dike engineering, planning, housekeeping), hints alone never
-tag it. The evidence of a tag is the list of descriptor phrases that matched.
+when its sum reaches its threshold (default 1). Words count once per ingredient: a match that
+reuses words already counted (``kennen`` inside ``elkaar kennen``) adds nothing. Off-topic guard:
+when a fragment matches an off-topic context of the taxonomy (dike engineering, permits, planning,
+housekeeping, weather), hints alone never tag it; next to a ``strict`` context (housekeeping,
+small talk) one single-word phrase alone does not either. The evidence of a tag is the list of
+descriptor phrases that matched.
 
 :func:`tag_fragments` is pure. :func:`tag_episode` is the stage: it loads the transcript,
 segments it, tags it, applies the producer's corrections from ``episode.toml`` and writes
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
     from .db import Catalogue
 
 #: Bump when the method (not the taxonomy) changes: every episode is re-tagged.
-METHOD_VERSION = "lexical-2"
+METHOD_VERSION = "lexical-3"
 PHRASE_WEIGHT = 1.0
 HINT_WEIGHT = 0.5
 WINDOW_SLACK = 2  # a phrase of n words matches within n + WINDOW_SLACK tokens
@@ -260,6 +263,9 @@ class Evidence:
     strong: dict[str, bool]  # at least one phrase (not only hints) matched
     matched: dict[str, tuple[str, ...]]
     contexts: tuple[str, ...]  # off-topic contexts that matched
+    strict: bool = False  # one of them is strict (housekeeping, small talk)
+    #: Ingredients whose only evidence is one single-word phrase (``congres``, ``lef``).
+    lone: frozenset[str] = frozenset()
 
 
 def evidence(text: str, tagger: Tagger) -> Evidence:
@@ -269,20 +275,32 @@ def evidence(text: str, tagger: Tagger) -> Evidence:
     strong: dict[str, bool] = {}
     matched: dict[str, list[str]] = {}
     covered: dict[str, set[int]] = {}
+    single: set[str] = set()
     for phrase in tagger.phrases:  # phrases first, then hints (compile order)
         found = _match(phrase, doc)
         if found is None:
             continue
         seen = covered.setdefault(phrase.owner, set())
-        if seen.issuperset(found):
-            continue  # the same words already counted for this ingredient
+        if not seen.isdisjoint(found):
+            continue  # these words already counted for this ingredient (kennen, elkaar kennen)
         seen.update(found)
         totals[phrase.owner] = totals.get(phrase.owner, 0.0) + phrase.weight
         if phrase.weight >= PHRASE_WEIGHT:
             strong[phrase.owner] = True
         matched.setdefault(phrase.owner, []).append(phrase.text)
+        if len(found) == 1 and phrase.weight >= PHRASE_WEIGHT and len(matched[phrase.owner]) == 1:
+            single.add(phrase.owner)
+    lone = frozenset(i for i in single if len(matched[i]) == 1)
     contexts = tuple(dict.fromkeys(p.owner for p in tagger.contexts if _match(p, doc) is not None))
-    return Evidence(totals, strong, {k: tuple(v) for k, v in matched.items()}, contexts)
+    strict = any(c.strict for c in tagger.taxonomy.contexts if c.id in contexts)
+    return Evidence(
+        totals,
+        strong,
+        {k: tuple(v) for k, v in matched.items()},
+        contexts,
+        strict,
+        lone,
+    )
 
 
 def tag_text(text: str, tagger: Tagger | Taxonomy) -> tuple[Tag, ...]:
@@ -297,6 +315,8 @@ def tag_text(text: str, tagger: Tagger | Taxonomy) -> tuple[Tag, ...]:
             continue
         if ev.contexts and not ev.strong.get(ing.id):
             continue  # off-topic guard: hints next to engineering or housekeeping are noise
+        if ev.strict and ing.id in ev.lone:
+            continue  # next to housekeeping or small talk, one word ("borrel", "lef") is noise
         tags.append(Tag(ing.id, _score(total), ev.matched[ing.id]))
     return tuple(sorted(tags, key=lambda t: (-t.score, t.ingredient)))
 

@@ -24,6 +24,7 @@ File format (TOML)::
     id = "dijktechniek"                 # never tagged; they guard against weak evidence
     title = "Dijktechniek"              # and help find chapter boundaries
     phrases = ["steunberm", "kruin*"]
+    strict = false                      # optional: true = one single word alone never tags
 
 Phrase syntax: words are compared on their Dutch stem with diacritics folded (``één`` = ``een``);
 all words of a phrase must occur within a few words of each other, in any order. ``woord*``
@@ -72,6 +73,9 @@ class Context:
     id: str
     title: str
     phrases: tuple[str, ...] = ()
+    #: Strict: next to this subject even one single-word phrase alone does not tag (small talk,
+    #: housekeeping); otherwise only hints alone are ignored (engineering, planning).
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,11 +199,15 @@ def parse_taxonomy(text: str, origin: str = "taxonomy.toml") -> Taxonomy:
     contexts = []
     for n, table in enumerate(_tables(data, "contexts", origin), start=1):
         where = f"{origin}: context {table.get('id', n)}"
+        strict = table.get("strict", False)
+        if not isinstance(strict, bool):
+            raise TaxonomyError(f"{where}: 'strict' moet true of false zijn")
         contexts.append(
             Context(
                 id=_id(table, where, seen),
                 title=_str(table, "title", where),
                 phrases=_phrases(table, "phrases", where),
+                strict=strict,
             )
         )
     tax = Taxonomy(tuple(vlinders), tuple(ingredients), tuple(contexts))
@@ -213,7 +221,9 @@ def taxonomy_version(tax: Taxonomy) -> str:
         "ingredients": [
             [i.id, i.vlinder, list(i.phrases), list(i.hints), i.threshold] for i in tax.ingredients
         ],
-        "contexts": [[c.id, list(c.phrases)] for c in tax.contexts],
+        "contexts": [
+            [c.id, list(c.phrases), *(["strict"] if c.strict else [])] for c in tax.contexts
+        ],
     }
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:16]

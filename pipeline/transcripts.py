@@ -379,6 +379,65 @@ def edited_files(ws: Workspace, slug: str) -> list[str]:
     return edited
 
 
+class ProtectedTranscriptError(TranscriptError):
+    """A person's transcript (imported, or corrected by hand): not replaced without --force."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message
+
+
+HUMAN_EDITED = "human_edited"  # options flag of a transcript a person corrected in the web app
+
+
+def human_source(data: dict[str, Any] | None) -> str | None:
+    """Whether a transcript's JSON is a person's work: ``"import"`` (``vlinder add
+    --transcript``), ``"edited"`` (corrected in the producer web app), or None (Whisper's)."""
+    if not data:
+        return None
+    options = data.get("options")
+    # "corrected": what the web app wrote before it used save_corrected_transcript
+    if isinstance(options, dict) and (options.get(HUMAN_EDITED) or options.get("corrected")):
+        return "edited"
+    if data.get("engine") == "import":
+        return "import"
+    return None
+
+
+def protected_reason(ws: Workspace, slug: str, data: dict[str, Any] | None = None) -> str | None:
+    """Why the transcript of ``slug`` must not be replaced without ``--force`` (Dutch), or None.
+
+    Files changed by hand after Vlinder wrote them (:func:`edited_files`), an imported
+    transcript, and one corrected in the web app are a person's work.
+    """
+    edited = edited_files(ws, slug)
+    if edited:
+        return f"transcripts/{slug}.{edited[0]} is met de hand bewerkt"
+    if data is None:
+        try:
+            data = read_transcript_json(ws, slug)
+        except TranscriptError:
+            return f"transcripts/{slug}.json is onleesbaar"
+    source = human_source(data)
+    if source == "import":
+        return f"transcripts/{slug}.json is een geïmporteerd (menselijk) transcript"
+    if source == "edited":
+        return f"transcripts/{slug}.json is met de hand verbeterd (in de webapp)"
+    return None
+
+
+def save_corrected_transcript(ws: Workspace, slug: str, transcript: Transcript) -> list[Path]:
+    """Write a transcript that a person corrected (the producer web app) as a human edit.
+
+    The JSON gets ``options["human_edited"] = true``: re-transcribing (another model, other
+    options) keeps it unless ``--force``. Every format is written again, so the corrections
+    reach the VTT, SRT, text and Podcasting JSON too.
+    """
+    options = {**transcript.options, HUMAN_EDITED: True}
+    options.pop("edited", None)  # load_transcript's in-memory note; the files now agree
+    return write_transcript(ws, slug, replace(transcript, options=options))
+
+
 def read_transcript_json(ws: Workspace, slug: str) -> dict[str, Any] | None:
     path = ws.transcript_path(slug, "json")
     if not path.exists():

@@ -27,7 +27,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import ModelError
 from .workspace import atomic_write_text
@@ -73,25 +73,56 @@ def _read_hash_cache(cache_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def _remember_hash(cache_dir: Path, path: Path, digest: str) -> None:
+def _remember_hash(cache_dir: Path, path: Path, digest: str, name: str = "") -> None:
     data = _read_hash_cache(cache_dir)
-    data[str(path.resolve())] = {"stamp": _stamp(path), "sha256": digest}
+    data[str(path.resolve()) + name] = {"stamp": _stamp(path), "sha256": digest}
     atomic_write_text(cache_dir / _HASH_CACHE, json.dumps(data, indent=1, sort_keys=True))
 
 
-def file_sha256(path: Path, cache_dir: Path | None = None) -> str:
-    """The sha256 (hex) of a file; with ``cache_dir``, remembered per size and mtime."""
+def _audio_span(fh: BinaryIO, size: int) -> tuple[int, int]:
+    """(start, end) of an audio file's bytes without its ID3 tags (v2 in front, v1 at the end).
+
+    The feed stage writes ID3 chapter frames into the MP3 (:mod:`pipeline.chapters`): the tags
+    change, the audio does not.
+    """
+    start = 0
+    while True:  # ID3v2 tags (there may be more than one, each may have a footer)
+        fh.seek(start)
+        head = fh.read(10)
+        if len(head) < 10 or head[:3] != b"ID3":
+            break
+        body = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7
+        start += 10 + (body | head[9] & 0x7F) + (10 if head[5] & 0x10 else 0)
+    end = size
+    if end - start >= 128:
+        fh.seek(end - 128)
+        if fh.read(3) == b"TAG":  # ID3v1
+            end -= 128
+    return min(start, end), end
+
+
+def file_sha256(path: Path, cache_dir: Path | None = None, *, audio_only: bool = False) -> str:
+    """The sha256 (hex) of a file; with ``cache_dir``, remembered per size and mtime.
+
+    ``audio_only``: of the bytes without ID3 tags (see :func:`_audio_span`), so re-tagging a
+    recording does not change its hash.
+    """
+    name = "#audio" if audio_only else ""
     if cache_dir is not None:
-        entry = _read_hash_cache(cache_dir).get(str(path.resolve()))
+        entry = _read_hash_cache(cache_dir).get(str(path.resolve()) + name)
         if entry and entry.get("stamp") == _stamp(path):
             return str(entry["sha256"])
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        while block := fh.read(_BLOCK):
+        start, end = _audio_span(fh, path.stat().st_size) if audio_only else (0, -1)
+        fh.seek(start)
+        left = end - start
+        while block := fh.read(_BLOCK if end < 0 else min(_BLOCK, left)):
             digest.update(block)
+            left -= len(block)
     hexdigest = digest.hexdigest()
     if cache_dir is not None:
-        _remember_hash(cache_dir, path, hexdigest)
+        _remember_hash(cache_dir, path, hexdigest, name)
     return hexdigest
 
 

@@ -31,6 +31,10 @@ from pipeline.transcripts import write_transcript
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "tagging-dev.jsonl"
 EXTRA = Path(__file__).parent / "data" / "tagging-extra.jsonl"
+EXTRA2 = Path(__file__).parent / "data" / "tagging-extra2.jsonl"
+OFFTOPIC = [
+    Path(__file__).parent / "data" / n for n in ("offtopic-extra.jsonl", "distractors.jsonl")
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +98,57 @@ def test_sum_tags():
     assert sum_tags([a, b]) == (Tag("x", 1.25, ("p", "q")), Tag("y", 0.75))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # generic words that are phrases only in another sense: hints now, one alone never tags
+        "De omgevingsvergunning is gepubliceerd in de Staatscourant.",
+        "Het ontwerpbesluit ligt zes weken ter inzage op het gemeentehuis.",
+        "Een dijkversterking bestaat uit een verkenning, een planuitwerking en de realisatie.",
+        "In principe is de weg vanaf maandag weer open.",
+        "In het kader van de nieuwe wet moeten we een omgevingsplan maken.",
+        "Het conflict in de planning tussen de twee aannemers is opgelost.",
+        # a single word next to housekeeping or small talk (a strict context)
+        "Na afloop is er een borrel in de foyer, iedereen is welkom.",
+        "Je hebt wel lef om in deze kou zonder jas naar buiten te gaan.",
+        # words already counted do not count again ("kennen" inside "elkaar kennen")
+        "We kennen elkaar nog niet, dus ik stel me even voor.",
+    ],
+)
+def test_generic_words_do_not_tag(tax, text):
+    assert ids(tag_text(text, tax)) == []
+
+
+def test_one_word_next_to_engineering_still_tags(tax):
+    """Engineering and planning are not strict: a talk on a dike project mixes them in."""
+    text = "Na de oplevering van elk deelgebied hielden we een barbecue op de dijk."
+    assert ids(tag_text(text, tax)) == ["sociale-binding"]
+
+
+def test_strict_context_must_be_boolean():
+    from pipeline.errors import TaxonomyError
+    from pipeline.taxonomy import parse_taxonomy
+
+    base = (
+        '[[vlinders]]\nid = "v"\ntitle = "V"\n[[ingredients]]\nid = "i"\nvlinder = "v"\n'
+        'title = "I"\nphrases = ["a"]\n[[contexts]]\nid = "c"\ntitle = "C"\nphrases = ["b"]\n'
+    )
+    assert parse_taxonomy(base + "strict = true\n").contexts[0].strict
+    with pytest.raises(TaxonomyError, match="'strict' moet true of false"):
+        parse_taxonomy(base + 'strict = "ja"\n')
+
+
+def test_off_topic_lines_stay_untagged(tax):
+    """Our own off-topic sets (engineering, permits, procurement, weather, traffic,
+    housekeeping, small talk with trap words): at most 2% of the lines get a tag."""
+    items = [it for path in OFFTOPIC for it in read_tagging_jsonl(path.read_text().splitlines())]
+    assert len(items) > 500 and not any(it.gold for it in items)
+    tagged = [it.id for it in items if tag_text(it.text, tax)]
+    assert len(tagged) / len(items) <= 0.02, tagged
+
+
 def test_dev_and_extra_sets_meet_targets(tax):
-    for path in (DEV, EXTRA):
+    for path in (DEV, EXTRA, EXTRA2):
         if not path.exists():
             continue
         result = evaluate_tagging(read_tagging_jsonl(path.read_text().splitlines()), tax)

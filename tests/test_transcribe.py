@@ -199,6 +199,87 @@ def test_bundled_model_is_verified_and_repaired(tmp_path: Path) -> None:
     assert file_sha256(model_bin) == BUNDLED_SHA256
 
 
+def test_audio_hash_ignores_id3_tags(tmp_path: Path, speech_wav: Path) -> None:
+    """The feed stage writes ID3 chapters into the MP3: its bytes change, its audio does not."""
+    from pipeline.chapters import write_id3_chapters
+    from pipeline.models import Chapter
+    from pipeline.whisper_model import file_sha256
+
+    mp3 = _mp3(speech_wav, tmp_path / "a.mp3")
+    whole, audio = file_sha256(mp3), file_sha256(mp3, tmp_path, audio_only=True)
+    assert write_id3_chapters(mp3, [Chapter(0, 0.0, 2.0, "Welkom"), Chapter(1, 2.0, 4.0, "Dijk")])
+    assert file_sha256(mp3) != whole
+    assert file_sha256(mp3, tmp_path, audio_only=True) == audio  # not the cached value:
+    assert file_sha256(mp3, audio_only=True) == audio  # the file's stamp changed
+    with open(mp3, "ab") as fh:  # an ID3v1 tag at the end
+        fh.write(b"TAG" + b"Titel".ljust(125, b"\x00"))
+    assert file_sha256(mp3, audio_only=True) == audio
+    other = tmp_path / "b.mp3"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(speech_wav), "-b:a", "64k", str(other)],
+        check=True,
+    )
+    assert file_sha256(other, audio_only=True) != audio
+
+
+def test_person_transcripts_are_kept(
+    ws: Workspace, models_dir: Path, speech_wav: Path, tmp_path: Path, runner
+) -> None:
+    """An imported transcript (a person's, exact) is not replaced by Whisper without --force;
+    `transcribe --all` skips it and succeeds. Refused before any model is loaded."""
+    from pipeline.transcribe import import_transcript
+    from pipeline.transcripts import ProtectedTranscriptError
+
+    add_episode(ws, speech_wav)
+    srt = tmp_path / "mens.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:04,000\nWelkom bij de podcast.\n", "utf-8")
+    import_transcript(ws, "lezing", srt)
+    path = ws.transcript_path("lezing", "json")
+    before = path.read_text("utf-8")
+    with pytest.raises(ProtectedTranscriptError, match="geïmporteerd.*--force"):
+        transcribe_episode(ws, "lezing")
+    result = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "--all"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "lezing: overgeslagen: transcripts/lezing.json is een geïmporteerd (menselijk) "
+        "transcript (--force vervangt het)\n"
+    )
+    one = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "lezing"])
+    assert one.exit_code == 1 and "geïmporteerd" in one.output and "--force" in one.output
+    assert "Traceback" not in one.output
+    assert path.read_text("utf-8") == before
+    # what `vlinder add` does after ingest says so too, and does not fail
+    from pipeline import process
+
+    lines = process.after_ingest(ws, "lezing")
+    assert lines[0].startswith("Transcript behouden: transcripts/lezing.json is een geïmp")
+    assert path.read_text("utf-8") == before
+
+
+def test_progress_bar_only_on_a_terminal_and_ends_its_line() -> None:
+    import io
+
+    from pipeline.cli.transcribe import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    log = io.StringIO()
+    bar = ProgressBar("lezing", file=log)
+    bar(0.0, 60.0)
+    bar(30.0, 60.0)
+    bar.close()
+    assert log.getvalue() == ""  # a log gets the result line only
+    term = Terminal()
+    bar = ProgressBar("lezing", file=term)
+    bar(0.0, 60.0)
+    bar(30.0, 60.0)  # interrupted here: close() still ends the line
+    bar.close()
+    assert "lezing" in term.getvalue() and "00:30 / 01:00" in term.getvalue()
+    assert term.getvalue().endswith("\n")
+
+
 # --- faster-whisper, bundled model ------------------------------------------------------------
 
 
@@ -265,13 +346,50 @@ def test_transcribe_episode_writes_every_format(
 
 
 @pytest.mark.slow
+def test_chapters_in_the_mp3_and_web_corrections_keep_the_cache(
+    ws: Workspace, fw_model: object, speech_wav: Path
+) -> None:
+    """Building feeds writes ID3 chapters into the MP3: transcribing again is still a no-op.
+    A correction made in the web app is a person's: another model does not replace it."""
+    from pipeline.chapters import read_id3_chapters, write_id3_chapters
+    from pipeline.models import Chapter
+    from pipeline.transcripts import ProtectedTranscriptError
+    from pipeline.webapp.editing import save_transcript
+
+    add_episode(ws, speech_wav)
+    first = transcribe_episode(ws, "lezing")
+    assert first.status == "transcribed"
+    mp3 = ws.episode_dir("lezing") / "lezing.mp3"
+    before = mp3.read_bytes()
+    assert write_id3_chapters(mp3, [Chapter(0, 0.0, 3.0, "Welkom"), Chapter(1, 3.0, 6.0, "Dijk")])
+    assert mp3.read_bytes() != before and len(read_id3_chapters(mp3)) == 2
+    stamps = {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
+    again = transcribe_episode(ws, "lezing")
+    assert again.status == "cached" and again.key == first.key
+    assert stamps == {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
+
+    # the producer corrects the first sentence in the web app
+    save_transcript(ws, "lezing", {"seg_0": "Welkom bij de podcast van Vlinder."})
+    assert transcribe_episode(ws, "lezing").status == "cached"  # same key: nothing to do
+    other = replace(episode_options(ws), beam_size=1)
+    with pytest.raises(ProtectedTranscriptError, match="met de hand verbeterd.*--force"):
+        transcribe_episode(ws, "lezing", options=other)
+    assert load_transcript(ws, "lezing").segments[0].text == "Welkom bij de podcast van Vlinder."
+    forced = transcribe_episode(ws, "lezing", options=other, force=True)
+    assert forced.status == "transcribed"
+    assert "van Vlinder" not in load_transcript(ws, "lezing").text
+
+
+@pytest.mark.slow
 def test_cli_transcribe_and_errors(
     ws: Workspace, fw_model: object, speech_wav: Path, runner
 ) -> None:
     add_episode(ws, speech_wav, slug="een")
     result = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "een"])
     assert result.exit_code == 0, result.output
-    assert "een: " in result.output and "segmenten" in result.output
+    # one line, ended: no progress bar (nor its label, the slug) when not on a terminal
+    assert result.output.startswith("een: ") and result.output.count("\n") == 1
+    assert result.output.endswith("\n") and "segmenten" in result.output
     again = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "--all"])
     assert again.exit_code == 0 and "al actueel" in again.output
     missing = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "bestaat-niet"])

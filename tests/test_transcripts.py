@@ -420,3 +420,52 @@ def test_wer() -> None:
     assert word_error_rate("", "").wer == 0.0
     assert edit_distance(list("kitten"), list("sitting")) == 3
     assert edit_distance([], ["a"]) == 1
+
+
+# --- a person's transcript -------------------------------------------------------------------
+
+
+def test_web_app_correction_is_saved_as_a_human_edit(ws: Workspace) -> None:
+    from pipeline.transcripts import (
+        ProtectedTranscriptError,
+        human_source,
+        protected_reason,
+        read_transcript_json,
+        save_corrected_transcript,
+    )
+    from pipeline.webapp.editing import save_transcript
+
+    make_episode(ws)
+    write_transcript(ws, "lezing", sample_transcript())
+    assert human_source(read_transcript_json(ws, "lezing")) is None
+    assert protected_reason(ws, "lezing") is None
+    message = save_transcript(ws, "lezing", {"seg_0": "Welkom bij de podcast over Gorinchem."})
+    assert message.startswith("1 zin(nen) verbeterd")
+    data = read_transcript_json(ws, "lezing")
+    assert data["options"]["human_edited"] is True and data["engine"] == "faster-whisper"
+    assert human_source(data) == "edited"
+    assert edited_files(ws, "lezing") == []  # every format agrees with the JSON
+    reason = protected_reason(ws, "lezing")
+    assert reason is not None and "met de hand verbeterd" in reason
+    assert "over Gorinchem." in ws.transcript_path("lezing", "vtt").read_text(encoding="utf-8")
+    # a new import does not replace the correction without --force
+    srt = ws.root / "ander.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nAnders.\n", encoding="utf-8")
+    with pytest.raises(ProtectedTranscriptError, match="met de hand verbeterd.*--force"):
+        import_transcript(ws, "lezing", srt)
+    assert load_transcript(ws, "lezing").segments[0].text.endswith("over Gorinchem.")
+    # the API itself: an imported transcript that is corrected is an edit, not an import
+    import_transcript(ws, "lezing", srt, force=True)
+    assert human_source(read_transcript_json(ws, "lezing")) == "import"
+    save_corrected_transcript(ws, "lezing", load_transcript(ws, "lezing"))
+    assert human_source(read_transcript_json(ws, "lezing")) == "edited"
+
+
+def test_a_new_import_replaces_an_untouched_import(ws: Workspace, tmp_path: Path) -> None:
+    make_episode(ws)
+    first, second = tmp_path / "a.srt", tmp_path / "b.srt"
+    first.write_text("1\n00:00:01,000 --> 00:00:02,000\nEerste.\n", encoding="utf-8")
+    second.write_text("1\n00:00:01,000 --> 00:00:02,000\nTweede.\n", encoding="utf-8")
+    import_transcript(ws, "lezing", first)
+    assert import_transcript(ws, "lezing", second).status == "imported"
+    assert load_transcript(ws, "lezing").text == "Tweede."

@@ -32,10 +32,14 @@ class ProgressBar:
     """A click progress bar over audio seconds, with the audio time done and an ETA.
 
     The ETA counts from the first report, so a resumed run does not look faster than it is.
+    Only drawn on a terminal: in a log or pipe a bar is noise (click would print its label, the
+    slug, on a line of its own before the result line).
     """
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, file: Any = None):
         self.label = label
+        self.file = file if file is not None else sys.stderr
+        self.enabled = self.file.isatty()
         self.bar: Any = None
         self.shown = 0
         self.base = 0.0
@@ -44,6 +48,8 @@ class ProgressBar:
         self.done = 0.0
 
     def __call__(self, done: float, total: float) -> None:
+        if not self.enabled:
+            return
         if self.bar is None:
             self.total, self.base, self.started = total, done, time.monotonic()
             self.bar = click.progressbar(
@@ -52,7 +58,7 @@ class ProgressBar:
                 show_eta=False,
                 show_percent=True,
                 item_show_func=lambda _: self._info(),
-                file=sys.stderr,
+                file=self.file,
             )
             self.bar.__enter__()
         self.done = done
@@ -72,6 +78,8 @@ class ProgressBar:
         return text
 
     def close(self) -> None:
+        """End the bar's line (always: also when the run failed or was interrupted, so what
+        is printed next starts on a line of its own)."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
@@ -97,7 +105,10 @@ def _describe(result: TranscribeResult) -> str:
 @click.command("transcribe")
 @click.argument("slug", required=False)
 @click.option(
-    "--all", "all_", is_flag=True, help="Alle afleveringen (bijgewerkte worden overgeslagen)."
+    "--all",
+    "all_",
+    is_flag=True,
+    help="Alle afleveringen (actuele en menselijke transcripten blijven staan).",
 )
 @click.option(
     "--model", help="Modelnaam (base = meegeleverd, small, large-v3, ...) of pad naar een model."
@@ -110,7 +121,8 @@ def _describe(result: TranscribeResult) -> str:
 @click.option(
     "--force",
     is_flag=True,
-    help="Opnieuw transcriberen, ook als het transcript actueel of met de hand bewerkt is.",
+    help="Opnieuw transcriberen, ook als het transcript actueel, geïmporteerd of met de hand "
+    "verbeterd is.",
 )
 @click.option("--chunk-seconds", type=float, hidden=True, help="Lengte van een deel (seconden).")
 @pass_ctx
@@ -129,10 +141,12 @@ def transcribe_command(
 
     Schrijft transcripts/SLUG.json, .vtt, .srt, .txt en .podcast.json. Opnieuw draaien met
     dezelfde opname, hetzelfde model en dezelfde opties doet niets; een afgebroken run gaat
-    verder waar hij was. Een met de hand verbeterd transcript blijft staan (tenzij --force).
+    verder waar hij was. Een geïmporteerd of met de hand verbeterd transcript blijft staan
+    (tenzij --force).
     """
     from ..episodes import list_episodes
     from ..transcribe import episode_options, transcribe_episode
+    from ..transcripts import ProtectedTranscriptError
 
     ws = ctx.ws
     if bool(slug) == all_:
@@ -154,14 +168,20 @@ def transcribe_command(
         bar = ProgressBar(f"{name}")
         try:
             result = transcribe_episode(ws, name, options=opts, force=force, progress=bar)
+        except ProtectedTranscriptError as exc:
+            if not all_:
+                raise
+            # --all leaves a person's transcript alone: that is not a failure
+            click.echo(f"{name}: overgeslagen: {exc.reason} (--force vervangt het)")
+            continue
         except VlinderError as exc:
-            bar.close()
             if not all_:
                 raise
             failures.append(name)
             click.echo(f"{name}: mislukt: {exc}", err=True)
             continue
-        bar.close()
+        finally:
+            bar.close()
         click.echo(_describe(result))
     if failures:
         raise InputError(

@@ -318,7 +318,7 @@ def correct_transcript(transcript: Transcript, texts: Mapping[int, str]) -> tupl
 
 def save_transcript(ws: Workspace, slug: str, form: Form) -> str:
     """Field ``seg_<id>`` holds the corrected text of segment ``id``."""
-    from ..transcripts import load_transcript, write_transcript
+    from ..transcripts import load_transcript, save_corrected_transcript
 
     texts: dict[int, str] = {}
     for key in form:
@@ -331,6 +331,6 @@ def save_transcript(ws: Workspace, slug: str, form: Form) -> str:
         corrected, changed = correct_transcript(transcript, texts)
         if not changed:
             return "Er was niets veranderd aan het transcript."
-        write_transcript(ws, slug, corrected)
+        save_corrected_transcript(ws, slug, corrected)
     _retag(ws, slug)
     return f"{changed} zin(nen) verbeterd. Publiceer om de site bij te werken."
