@@ -272,8 +272,17 @@ def markdown(f: dict) -> str:
         "",
         "Chunk length: with 600 s chunks the 60-minute run peaked at 1241 MB (1.37x the short "
         "run), because faster-whisper's Silero VAD takes up to 320 s of audio at once; 180 s "
-        "chunks keep it at ~1.2x, for ~13% more CPU time on long recordings (less full "
-        "batches).",
+        "chunks keep it lower, for ~13% more CPU time on long recordings (less full batches).",
+        "",
+        "malloc arenas: with glibc's default (8 per core) the threads of CTranslate2 and the VAD "
+        "each fragment an arena of their own, and the peak RSS grew ~120 MB a chunk (probe on a "
+        "12-minute recording, RSS sampled every 50 ms: 871, 871, 984, 1109 MB after chunks 1-4; "
+        "the 60-minute run peaked at 1064 MB, 1.19x the short run). `vlinder transcribe` now "
+        "limits glibc to 2 arenas before loading the model (`limit_malloc_arenas`, mallopt "
+        "M_ARENA_MAX; an explicit MALLOC_ARENA_MAX wins): 790, 790, 846, 846 MB, and no slower "
+        "(80 s vs 94 s for the 12 minutes). `malloc_trim` after each chunk lowered the RSS "
+        "between chunks (511 -> 326 MB) but not the peak, so it is not used. The bare "
+        "faster-whisper call keeps glibc's default.",
         "",
     ]
     if "long" in f:

@@ -31,16 +31,25 @@ import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
 
+from .analysis import (
+    ANALYSIS_VERSION,
+    fold,
+    lemma,
+    split_compound,
+    thesaurus,
+    words,
+)
 from .episodes import list_episodes, slugify
 from .errors import SiteError, ToolError
 from .models import Chapter, Episode, Fragment, Segment, Transcript
+from .text import stem
 from .workspace import Workspace, atomic_write_bytes, atomic_write_text
 
 #: Bump when the page contexts or the writer change in a way the templates hash cannot see.
@@ -947,6 +956,46 @@ def shard_id(shard: Sequence[str]) -> str:
     return "d-" + hashlib.sha256(shard[0].encode()).hexdigest()[:8]
 
 
+# --- search terms -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=50_000)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """Forms of one word that Pagefind's own stemming misses: its dictionary form
+    (``symposia`` -> ``symposium``) and its compound parts (``sporttoernooi`` -> ``sport``,
+    ``toernooi``)."""
+    found = [lemma(word)]
+    for part in split_compound(fold(word)):
+        found += [part, lemma(part)]
+    return tuple(dict.fromkeys(found))
+
+
+def search_terms(text: str) -> str:
+    """Extra words for the search index of one fragment (space-separated; empty: none).
+
+    Pagefind stems Dutch itself but knows no irregular forms or compounds, which
+    :mod:`pipeline.analysis` gives the CLI search. The episode page adds these words to each
+    fragment in a hidden element, so a browser search for ``toernooi`` finds the fragment about
+    the ``sporttoernooi``; the search page strips them from the excerpts (``zoeken.js``).
+    Words that Pagefind would match anyway (same stem as a word of the text) are left out.
+    Related terms of the thesaurus are not added: a fragment would get several times its
+    own length in extra words (a bigger index and slower first search), for a weak signal.
+    """
+    ws = words(text)
+    stop = thesaurus().stopwords  # "kon" -> "kunnen": no use to a search
+    have = {stem(fold(w)) for w in ws}
+    out: list[str] = []
+    for w in dict.fromkeys(ws):
+        if not w.isalpha() or fold(w) in stop:
+            continue
+        for term in _word_terms(w):
+            s = stem(fold(term))
+            if s not in have and fold(term) not in stop:
+                have.add(s)
+                out.append(term)
+    return " ".join(out)
+
+
 # --- the writer -------------------------------------------------------------------------------
 
 
@@ -959,11 +1008,12 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["search_terms"] = search_terms
     return env
 
 
 def _templates_hash() -> str:
-    h = hashlib.sha256(SITE_VERSION.encode())
+    h = hashlib.sha256(f"{SITE_VERSION}/{ANALYSIS_VERSION}".encode())
     for path in sorted(TEMPLATES.rglob("*.html")):
         h.update(path.name.encode())
         h.update(path.read_bytes())

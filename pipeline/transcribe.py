@@ -5,7 +5,9 @@
   words (start, end, text, probability).
 - Streaming: the MP3 is decoded by ffmpeg into 16 kHz mono and read in chunks of
   ``chunk_seconds`` (3 minutes), each cut at the quietest moment of its last seconds, so memory
-  does not grow with the length of the recording.
+  does not grow with the length of the recording. glibc's malloc gets at most 2 arenas
+  (:func:`limit_malloc_arenas`): with its default, the engine's threads fragmented their own
+  arenas and the peak grew chunk after chunk.
 - Resume: each finished chunk's segments go to ``.vlinder/transcribe/<slug>/chunk-NNNN.json``
   (atomically); a killed run starts again after the last finished chunk.
 - Cache: the key is (audio sha256, engine, model identity, options incl. language and

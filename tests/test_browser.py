@@ -177,3 +177,27 @@ def test_first_search_download_is_small(browser, site_url: str) -> None:
         assert sum(sizes) <= 500_000, sum(sizes)
     finally:
         context.close()
+
+
+def _nested_text(page) -> list[str]:
+    return page.locator(".pagefind-ui__result-nested").all_inner_texts()
+
+
+def test_search_finds_compound_parts(page, site_url: str) -> None:
+    _search(page, site_url, "toernooi")  # the text says "sporttoernooi"
+    assert "Symposia en leergroepen" in page.locator(".pagefind-ui__result").first.inner_text()
+    assert page.locator(".pagefind-ui__result-nested a[href*='#f1']").count() >= 1
+    texts = _nested_text(page)
+    # the extra index words stay out of the excerpt: it shows the transcript only
+    assert any("sporttoernooi" in t for t in texts), texts
+    assert not any("⟦" in t or "⟧" in t for t in texts), texts
+
+
+def test_search_finds_irregular_plurals(page, site_url: str) -> None:
+    _search(page, site_url, "symposium")  # the text says "symposia"
+    results = page.locator(".pagefind-ui__result")
+    page.locator(".pagefind-ui__result-nested a[href*='#f0']").first.wait_for(timeout=15000)
+    assert "Symposia en leergroepen" in results.first.inner_text()
+    texts = _nested_text(page)
+    assert any("drie symposia georganiseerd" in t for t in texts), texts
+    assert not any("⟦" in t or "⟧" in t for t in texts), texts

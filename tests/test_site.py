@@ -137,6 +137,25 @@ def test_user_text_is_escaped(sample: Workspace) -> None:
         assert "<script>alert" not in (sample.site_dir / rel).read_text()
 
 
+def test_search_terms_add_dictionary_forms_and_compound_parts() -> None:
+    terms = site_mod.search_terms("En het sporttoernooi en drie symposia, met de frietkar.").split()
+    assert {"sport", "toernooi", "symposium", "friet", "kar"} <= set(terms)
+    # words Pagefind finds by its own stemming, and stopwords, are left out
+    assert not {"sporttoernooi", "symposia", "het", "en", "de"} & set(terms)
+    assert site_mod.search_terms("") == ""
+
+
+def test_search_terms_are_hidden_from_readers(sample: Workspace) -> None:
+    d = doc(sample, "afleveringen/symposia-en-leergroepen/index.html")
+    hidden = d.xpath("//div[@class='fragment']/p[@class='zoektermen']")
+    assert len(hidden) == 2
+    for p in hidden:
+        assert p.get("hidden") is not None and p.get("aria-hidden") == "true"
+        assert p.getparent().xpath("ancestor::*[@data-pagefind-body]")  # indexed
+    assert "toernooi" in hidden[1].text_content().split()
+    assert "symposium" in hidden[0].text_content().split()
+
+
 def test_episode_without_fragments_shows_the_transcript(sample: Workspace) -> None:
     d = doc(sample, "afleveringen/dijk-en-dialoog/index.html")
     assert "nog niet in fragmenten verdeeld" in d.text_content()

@@ -280,6 +280,17 @@ def test_progress_bar_only_on_a_terminal_and_ends_its_line() -> None:
     assert term.getvalue().endswith("\n")
 
 
+def test_malloc_arenas_are_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc's default arenas let the peak RSS grow chunk after chunk on long recordings
+    (benchmarks/results/transcribe.md); the stage limits them unless the user set a value."""
+    from pipeline.transcribe import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert limit_malloc_arenas() is (sys.platform == "linux")
+
+
 # --- faster-whisper, bundled model ------------------------------------------------------------
 
 

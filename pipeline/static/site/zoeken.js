@@ -1,11 +1,21 @@
 /* The search page: Pagefind UI over the search shards (the first is primary; the others are
- * merged), with result links relative to where the site is hosted. ?q=woord starts a search. */
+ * merged), with result links relative to where the site is hosted. ?q=woord starts a search.
+ * Each fragment carries extra index words (dictionary forms, compound parts) in a hidden
+ * "⟦ ... ⟧" element; they are cut from the excerpts here, so users only see the transcript. */
 (function () {
   "use strict";
   var el = document.getElementById("zoeken");
   if (!el || typeof PagefindUI === "undefined") return;
   var root = el.getAttribute("data-root") || "";
   function path(rel) { return new URL(root + rel, location.href).pathname; }
+  function clean(excerpt) {
+    return (excerpt || "")
+      .replace(/\u27e6[^\u27e6\u27e7]*\u27e7/g, " ")
+      .replace(/^[^\u27e6]*\u27e7/, "")
+      .replace(/\u27e6[^\u27e7]*$/, "")
+      .replace(/\s+/g, " ")
+      .trim();
+  }
   var bundles = (el.getAttribute("data-bundles") || "").split(" ").filter(Boolean).map(path);
   var ui = new PagefindUI({
     element: "#zoeken",
@@ -15,6 +25,11 @@
     showSubResults: true,
     showImages: false,
     excerptLength: 30,
+    processResult: function (result) {
+      result.excerpt = clean(result.excerpt);
+      (result.sub_results || []).forEach(function (sub) { sub.excerpt = clean(sub.excerpt); });
+      return result;
+    },
     autofocus: !new URLSearchParams(location.search).get("q"),
     translations: {
       placeholder: "Zoek in alle transcripten",
