@@ -83,7 +83,13 @@ def _search(page, site_url: str, word: str) -> None:
     box = page.locator(".pagefind-ui__search-input")
     box.wait_for(timeout=15000)
     box.fill(word)
-    page.locator(".pagefind-ui__result").first.wait_for(timeout=15000)
+    # Pagefind UI shows placeholder results (". . .") until each result's data has loaded.
+    page.locator(".pagefind-ui__result .pagefind-ui__result-link").first.wait_for(timeout=15000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pagefind-ui__result')]"
+        ".every(r => r.querySelector('.pagefind-ui__result-link'))",
+        timeout=15000,
+    )
 
 
 def test_search_finds_the_fragment_and_plays_it(page, site_url: str) -> None:
