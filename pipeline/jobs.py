@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -141,7 +142,9 @@ def get_huey(ws: Workspace) -> Huey:
     with _hueys_lock:
         if key in _hueys:
             return _hueys[key]
-        name = f"vlinder-{abs(hash(str(ws.root))) % 10**8}"
+        # A stable name: hash() of a str differs per process, and the web app, `vlinder add
+        # --queue` and every worker must agree on the queue they share.
+        name = f"vlinder-{hashlib.sha1(str(ws.root).encode()).hexdigest()[:12]}"
         if server.queue == "sqlite":
             ws.state_dir.mkdir(parents=True, exist_ok=True)
             huey: Huey = SqliteHuey(

@@ -18,7 +18,8 @@
 #   imageio-ffmpeg wheel ships), espeak-ng (test speech, scripts/make_samples.py),
 #   chromium (browser tests, which use /usr/bin/chromium). On Ubuntu the `chromium` package is a
 #   snap wrapper that does not work in containers; there the browser tests are skipped (the demo
-#   and the other tests do not need a browser).
+#   and the other tests do not need a browser). With --dev also redis-server (optional: only
+#   the Redis job queue test needs it, skipped without).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,7 +29,7 @@ EXTRAS=""
 for arg in "$@"; do
   case $arg in
     --dev) EXTRAS="dev" ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "setup.sh: onbekende optie $arg" >&2; exit 2 ;;
   esac
 done
@@ -48,6 +49,9 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 chromium_path >/dev/null || missing+=(chromium)
+if [[ $EXTRAS == dev ]] && ! command -v redis-server >/dev/null 2>&1; then
+  missing+=(redis-server)
+fi
 
 pick_python() {
   local candidates=("${PYTHON:-}" python3 python3.13 python3.12 python3.11)
@@ -83,7 +87,9 @@ if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" apt-get update -qq
     required=()
-    for pkg in "${missing[@]}"; do [[ $pkg == chromium ]] || required+=("$pkg"); done
+    for pkg in "${missing[@]}"; do
+      [[ $pkg == chromium || $pkg == redis-server ]] || required+=("$pkg")
+    done
     if ((${#required[@]})); then
       "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${required[@]}"
     fi
@@ -91,6 +97,10 @@ if ((${#missing[@]})); then
       # Ubuntu's chromium is a snap wrapper: allowed to fail, only browser tests need it.
       "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium ||
         warn "chromium kon niet worden geïnstalleerd; de browsertests worden overgeslagen"
+    fi
+    if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+      "${SUDO[@]}" apt-get install -y -qq --no-install-recommends redis-server ||
+        warn "redis-server kon niet worden geïnstalleerd; de Redis-wachtrijtest wordt overgeslagen"
     fi
   fi
   PY=$(pick_python || true)
