@@ -452,10 +452,22 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
+def tune_memory() -> None:
+    """Keep the peak RSS flat over long recordings; call before CTranslate2 is imported.
+
+    - glibc: at most 2 malloc arenas (:func:`limit_malloc_arenas`);
+    - MKL (inside CTranslate2 on x86): without its "fast memory manager", which keeps freed
+      buffers for reuse (``MKL_DISABLE_FAST_MM=1``; measured on 12 minutes: peak 802 -> 790 MB,
+      no slower). A value the user set wins.
+    """
+    os.environ.setdefault("MKL_DISABLE_FAST_MM", "1")
+    limit_malloc_arenas()
+
+
 def open_transcriber(opts: TranscribeOptions, cache_dir: Path) -> Transcriber:
     """Resolve and load the model of ``opts`` (loaded once per process)."""
     opts.check()
-    limit_malloc_arenas()
+    tune_memory()
     spec = resolve_model(opts.model, opts.engine, cache_dir)
     if opts.engine == "openai-whisper":
         return OpenAIWhisperTranscriber(spec, opts)

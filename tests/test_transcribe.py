@@ -289,6 +289,14 @@ def test_malloc_arenas_are_limited(monkeypatch: pytest.MonkeyPatch) -> None:
     assert limit_malloc_arenas() is False
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert limit_malloc_arenas() is (sys.platform == "linux")
+    from pipeline.transcribe import tune_memory
+
+    monkeypatch.delenv("MKL_DISABLE_FAST_MM", raising=False)
+    tune_memory()
+    assert os.environ["MKL_DISABLE_FAST_MM"] == "1"
+    monkeypatch.setenv("MKL_DISABLE_FAST_MM", "0")
+    tune_memory()
+    assert os.environ["MKL_DISABLE_FAST_MM"] == "0"  # the user's choice wins
 
 
 # --- faster-whisper, bundled model ------------------------------------------------------------
