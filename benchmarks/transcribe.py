@@ -274,15 +274,20 @@ def markdown(f: dict) -> str:
         "run), because faster-whisper's Silero VAD takes up to 320 s of audio at once; 180 s "
         "chunks keep it lower, for ~13% more CPU time on long recordings (less full batches).",
         "",
-        "malloc arenas: with glibc's default (8 per core) the threads of CTranslate2 and the VAD "
-        "each fragment an arena of their own, and the peak RSS grew ~120 MB a chunk (probe on a "
-        "12-minute recording, RSS sampled every 50 ms: 871, 871, 984, 1109 MB after chunks 1-4; "
-        "the 60-minute run peaked at 1064 MB, 1.19x the short run). `vlinder transcribe` now "
-        "limits glibc to 2 arenas before loading the model (`limit_malloc_arenas`, mallopt "
-        "M_ARENA_MAX; an explicit MALLOC_ARENA_MAX wins): 790, 790, 846, 846 MB, and no slower "
-        "(80 s vs 94 s for the 12 minutes). `malloc_trim` after each chunk lowered the RSS "
-        "between chunks (511 -> 326 MB) but not the peak, so it is not used. The bare "
-        "faster-whisper call keeps glibc's default.",
+        "Memory, what was tried (probes on a 12-minute recording, in one process, RSS sampled "
+        "every 50 ms, peak after chunks 1-4 of ~150 s): glibc's default arenas 871, 871, 984, "
+        "1109 MB; at most 2 arenas (mallopt M_ARENA_MAX, `limit_malloc_arenas`) 790, 790, 846, "
+        "846 MB and no slower; plus MKL_DISABLE_FAST_MM=1 (MKL in CTranslate2 keeps freed "
+        "buffers) 710, 725, 775, 790 MB, no slower; `malloc_trim` after each chunk lowers the "
+        "RSS between chunks (511 -> 326 MB) but not the peak; a fixed mmap threshold (1 or 8 "
+        "MB) keeps the peak flat (702-764 MB) but costs 25-100% speed. `vlinder transcribe` "
+        "now sets the arenas and MKL_DISABLE_FAST_MM before loading the model. In one process "
+        "on 30 minutes the peak stayed at 823 MB, but the 60-minute `vlinder transcribe` run "
+        "below still peaks higher (1143 MB, was 1064): the target is not met yet. The peak is "
+        "noisy (the same 3.6-minute CLI run: 771-892 MB); most of it is probably (estimated, not "
+        "measured) the encoder's "
+        "attention for a batch of 4 windows (4 x 8 heads x 1500^2 floats = 288 MB per "
+        "matrix), which the bare call has too.",
         "",
     ]
     if "long" in f:
