@@ -230,43 +230,37 @@ def _explicit(value: bool | str) -> bool:
     raise ValueError(f"invalid itunes:explicit value {value!r}")
 
 
-class AppleExtension(PodcastExtension):
-    """feedgen's iTunes channel extension, with ``itunes:explicit`` as Apple's true/false."""
+class _AppleExplicit:
+    """``itunes:explicit`` as Apple's true/false, shared by the channel and item extensions."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._apple_explicit: bool | None = None
+    _apple_explicit: bool | None = None
 
-    def itunes_explicit(self, itunes_explicit: bool | str | None = None) -> bool | None:  # type: ignore[override]
+    def itunes_explicit(self, itunes_explicit: bool | str | None = None) -> bool | None:
         if itunes_explicit is not None:
             self._apple_explicit = _explicit(itunes_explicit)
         return self._apple_explicit
+
+    def _write_explicit(self, parent: Any) -> None:
+        if self._apple_explicit is not None:
+            el = xml_elem(ITUNES_EXPLICIT, parent)
+            el.text = "true" if self._apple_explicit else "false"
+
+
+class AppleExtension(_AppleExplicit, PodcastExtension):  # type: ignore[misc]
+    """feedgen's iTunes channel extension, with ``itunes:explicit`` as Apple's true/false."""
 
     def extend_rss(self, rss_feed: Any) -> Any:
         rss_feed = super().extend_rss(rss_feed)
-        if self._apple_explicit is not None:
-            el = xml_elem(ITUNES_EXPLICIT, rss_feed[0])
-            el.text = "true" if self._apple_explicit else "false"
+        self._write_explicit(rss_feed[0])
         return rss_feed
 
 
-class AppleEntryExtension(PodcastEntryExtension):
+class AppleEntryExtension(_AppleExplicit, PodcastEntryExtension):  # type: ignore[misc]
     """feedgen's iTunes item extension, with ``itunes:explicit`` as Apple's true/false."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._apple_explicit: bool | None = None
-
-    def itunes_explicit(self, itunes_explicit: bool | str | None = None) -> bool | None:  # type: ignore[override]
-        if itunes_explicit is not None:
-            self._apple_explicit = _explicit(itunes_explicit)
-        return self._apple_explicit
 
     def extend_rss(self, entry: Any) -> Any:
         entry = super().extend_rss(entry)
-        if self._apple_explicit is not None:
-            el = xml_elem(ITUNES_EXPLICIT, entry)
-            el.text = "true" if self._apple_explicit else "false"
+        self._write_explicit(entry)
         return entry
 
 
