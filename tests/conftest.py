@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -10,11 +11,31 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipeline.transcribe import TranscribeOptions, open_transcriber
 from pipeline.workspace import Workspace, init_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One joined copy of the bundled model for all workspaces of the session."""
+    path = tmp_path_factory.mktemp("models")
+    old = os.environ.get("VLINDER_MODELS_DIR")
+    os.environ["VLINDER_MODELS_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("VLINDER_MODELS_DIR", None)
+    else:
+        os.environ["VLINDER_MODELS_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def fw_model(models_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The bundled faster-whisper model, loaded once (later loads hit the process cache)."""
+    return open_transcriber(TranscribeOptions(), tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture

@@ -26,11 +26,9 @@ from pipeline.models import Episode
 from pipeline.transcribe import (
     SAMPLE_RATE,
     ChunkState,
-    TranscribeOptions,
     cache_key,
     episode_options,
     load_glossary,
-    open_transcriber,
     stream_chunks,
     transcribe_episode,
 )
@@ -52,25 +50,6 @@ LONG_TEXT = (
     "Op het Heuff-terrein was natuurcompensatie de aanleiding. "
     "Dank u wel voor uw aandacht."
 )
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One joined copy of the bundled model for all workspaces of the session."""
-    path = tmp_path_factory.mktemp("models")
-    old = os.environ.get("VLINDER_MODELS_DIR")
-    os.environ["VLINDER_MODELS_DIR"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("VLINDER_MODELS_DIR", None)
-    else:
-        os.environ["VLINDER_MODELS_DIR"] = old
-
-
-@pytest.fixture(scope="session")
-def fw_model(models_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The bundled faster-whisper model, loaded once (later loads hit the process cache)."""
-    return open_transcriber(TranscribeOptions(), tmp_path_factory.mktemp("cache"))
 
 
 def _mp3(source: Path, out: Path) -> Path:
