@@ -54,8 +54,10 @@ SEED = ROOT.parent / "shared" / "seeds" / "000_d97970468c4b7e0e.txt"
 
 BARE = r"""
 import json, sys, time
+import ctranslate2
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 args = json.loads(sys.argv[1])
+ctranslate2.set_random_seed(0)  # as vlinder
 model = WhisperModel(args["model"], device="cpu", compute_type="int8",
                      cpu_threads=args["threads"], local_files_only=True)
 pipe = BatchedInferencePipeline(model)
@@ -74,6 +76,9 @@ import torch, whisper
 args = json.loads(sys.argv[1])
 torch.set_num_threads(args["threads"])
 model = whisper.load_model(args["model"], device="cpu")
+# what whisper.load_model("base") sets for the official checkpoint (vlinder: from config.json)
+model.set_alignment_heads(whisper._ALIGNMENT_HEADS["base"])
+torch.manual_seed(0)  # as vlinder: the temperature fallback samples
 result = model.transcribe(
     args["audio"], language="nl", beam_size=args["beam_size"], word_timestamps=True,
     initial_prompt=args["prompt"] or None, temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
@@ -372,20 +377,23 @@ def markdown(f: dict) -> str:
         "run), because faster-whisper's Silero VAD takes up to 320 s of audio at once; 180 s "
         "chunks keep it lower, for ~13% more CPU time on long recordings (less full batches).",
         "",
-        "Memory, what was tried (probes on a 12-minute recording, in one process, RSS sampled "
-        "every 50 ms, peak after chunks 1-4 of ~150 s): glibc's default arenas 871, 871, 984, "
-        "1109 MB; at most 2 arenas (mallopt M_ARENA_MAX, `limit_malloc_arenas`) 790, 790, 846, "
-        "846 MB and no slower; plus MKL_DISABLE_FAST_MM=1 (MKL in CTranslate2 keeps freed "
-        "buffers) 710, 725, 775, 790 MB, no slower; `malloc_trim` after each chunk lowers the "
-        "RSS between chunks (511 -> 326 MB) but not the peak; a fixed mmap threshold (1 or 8 "
-        "MB) keeps the peak flat (702-764 MB) but costs 25-100% speed. `vlinder transcribe` "
-        "now sets the arenas and MKL_DISABLE_FAST_MM before loading the model. In one process "
-        "on 30 minutes the peak stayed at 823 MB, but the 60-minute `vlinder transcribe` run "
-        "below still peaks higher (1143 MB, was 1064): the target is not met yet. The peak is "
-        "noisy (the same 3.6-minute CLI run: 771-892 MB); most of it is probably (estimated, not "
-        "measured) the encoder's "
-        "attention for a batch of 4 windows (4 x 8 heads x 1500^2 floats = 288 MB per "
-        "matrix), which the bare call has too.",
+        "Memory: where the peak was. A probe sampled the RSS of `vlinder transcribe` every "
+        "10 ms and tagged each sample with faster-whisper's step. With faster-whisper's own "
+        "batch of 4 windows the peak came from the word alignment (CTranslate2's `align`, "
+        "+431 MB over the loaded model for 4 windows) and the encoder (+298 MB: 4 windows x 8 "
+        "heads x 1500^2 attention floats), and it grew with the length of the recording as "
+        "windows with more tokens came by and the heap fragmented (30 minutes: 902 MB, 60 "
+        "minutes: 1143 MB). On the CPU neither step gains from the batch, so vlinder's "
+        "`LeanWhisperModel` (pipeline/lean_model.py) runs them one window at a time (+103 and "
+        "+101 MB, and no slower: 3.7 vs 4.7 s and 1.3 vs 1.9 s for 4 windows, measured in one "
+        "process) and keeps the batch for the beam search, where it pays (13.2 s batched vs "
+        "16.0 s one by one, +204 MB). The words and their times came out identical on the "
+        "3.6-minute recording. The peak is now the decoder's and flat: 655-744 MB over the "
+        "chunks of a 60-minute probe. Kept from before: at most 2 glibc malloc arenas "
+        "(`limit_malloc_arenas`; with the default, the peak grew ~120 MB a chunk), "
+        "MKL_DISABLE_FAST_MM=1 (MKL kept freed buffers) and the 180 s chunks. Tried and dropped: `malloc_trim` "
+        "after each chunk (lowers the RSS between chunks, not the peak) and a fixed mmap "
+        "threshold (flat, but 25-100% slower).",
         "",
     ]
     if "long" in f:
@@ -417,6 +425,13 @@ def markdown(f: dict) -> str:
             f"{o['engines_wall_openai_over_faster']}x, CPU time "
             f"{o['engines_cpu_openai_over_faster']}x, peak RSS "
             f"{o['engines_rss_openai_over_faster']}x ({o['vlinder_x_realtime']}x real time).",
+            "",
+            "Both calls seed the sampling of the temperature fallback (vlinder per chunk, so a "
+            "transcript is reproducible) and use base's official alignment heads (vlinder reads "
+            "them from the bundled config.json). An earlier run without both looked 11-30% "
+            "slower for vlinder, but only because the word times, which move openai-whisper's "
+            "windows, and the random fallbacks differed: on a 75 s clip (one chunk) both give "
+            "the same text in 91.6 vs 90.6 s.",
             "",
         ]
     else:

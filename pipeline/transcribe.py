@@ -10,6 +10,11 @@
   arenas and the peak grew chunk after chunk.
 - Resume: each finished chunk's segments go to ``.vlinder/transcribe/<slug>/chunk-NNNN.json``
   (atomically); a killed run starts again after the last finished chunk.
+- Reproducible: the temperature fallback samples, so each chunk starts from the same seed
+  (:data:`SEED`): the same audio with the same options gives the same transcript.
+- Memory on the CPU: faster-whisper's model is ``LeanWhisperModel`` (:mod:`pipeline.lean_model`),
+  which encodes and aligns one 30 s window at a time (the peak of a
+  60-minute recording went from 1143 to 840 MB; benchmarks/results/transcribe.md).
 - Cache: the key is (audio sha256, engine, model identity, options incl. language and
   glossary). The audio hash leaves the ID3 tags out: the feed stage writes chapter frames into
   the MP3, which changes its bytes but not its sound. When ``transcripts/<slug>.json`` has that
@@ -75,6 +80,9 @@ ENGINES = ("faster-whisper", "openai-whisper")
 Progress = Callable[[float, float], None]  # (seconds done, seconds total)
 DEFAULT_GLOSSARY = Path(__file__).parent / "data" / "glossary.txt"
 MAX_PROMPT_CHARS = 250
+# Seed of the sampling in the temperature fallback, set before each chunk: the same audio with
+# the same options gives the same transcript (what the cache key promises), also after a resume
+SEED = 0
 
 
 # --- options ---------------------------------------------------------------------------------
@@ -337,6 +345,9 @@ class FasterWhisperTranscriber:
         }
         duration = len(audio) / SAMPLE_RATE
         out: list[Segment] = []
+        import ctranslate2
+
+        ctranslate2.set_random_seed(SEED)  # the temperature fallback samples: reproducible
         try:
             if opts.batch_size > 1:
                 from faster_whisper import BatchedInferencePipeline
@@ -391,9 +402,12 @@ class OpenAIWhisperTranscriber:
         opts: TranscribeOptions,
         progress: Callable[[float], None] | None = None,
     ) -> list[Segment]:
+        import torch
+
         extra: dict[str, Any] = {}
         if opts.max_new_tokens:
             extra["sample_len"] = opts.max_new_tokens
+        torch.manual_seed(SEED)  # the temperature fallback samples: reproducible
         try:
             result = self.model.transcribe(
                 audio.astype(np.float32),

@@ -9,10 +9,8 @@ incremental rebuild, and removing an episode and rebuilding.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,19 +41,6 @@ def _duration(path: Path) -> float:
 
 def _clips() -> list[dict[str, Any]]:
     return tomllib.loads((SAMPLES / "samples.toml").read_text("utf-8"))["clips"]
-
-
-@pytest.fixture(scope="module")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The joined bundled model, shared by the workspaces of this module."""
-    path = tmp_path_factory.mktemp("models")
-    old = os.environ.get("VLINDER_MODELS_DIR")
-    os.environ["VLINDER_MODELS_DIR"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("VLINDER_MODELS_DIR", None)
-    else:
-        os.environ["VLINDER_MODELS_DIR"] = old
 
 
 def vlinder(runner: CliRunner, ws: Workspace, *args: str) -> Result:

@@ -529,6 +529,27 @@ def test_openai_whisper_engine(ws: Workspace, tiny_checkpoint: Path, speech_wav:
     assert transcribe_episode(ws, "lezing", options=opts).status == "cached"
 
 
+def test_fallback_sampling_is_reproducible(
+    ws: Workspace, tiny_checkpoint: Path, speech_wav: Path
+) -> None:
+    """A random model fails every quality check, so each window falls back to sampling at
+    temperature 0.5: with the seed set per chunk, --force gives the same transcript again."""
+    add_episode(ws, speech_wav)
+    opts = episode_options(
+        ws,
+        engine="openai-whisper",
+        model=str(tiny_checkpoint),
+        beam_size=1,
+        temperature=(0.0, 0.5),
+        max_new_tokens=12,
+    )
+    texts = []
+    for _ in range(2):
+        transcribe_episode(ws, "lezing", options=opts, force=True)
+        texts.append([s["text"] for s in read_transcript_json(ws, "lezing")["segments"]])
+    assert texts[0] and texts[0] == texts[1]
+
+
 def test_openai_whisper_missing_model_is_clear(ws: Workspace) -> None:
     pytest.importorskip("whisper")
     from pipeline.whisper_model import load_openai_whisper
