@@ -278,6 +278,15 @@ def test_malloc_arenas_are_limited(monkeypatch: pytest.MonkeyPatch) -> None:
     assert os.environ["MKL_DISABLE_FAST_MM"] == "0"  # the user's choice wins
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc_trim")
+def test_free_heap_pages_go_back_after_a_chunk() -> None:
+    from pipeline.transcribe import release_free_memory
+
+    blocks = [bytes(10_000) for _ in range(5_000)]  # 50 MB on the malloc heap (< mmap size)
+    del blocks
+    assert release_free_memory() is True
+
+
 # --- faster-whisper, bundled model ------------------------------------------------------------
 
 
