@@ -374,6 +374,11 @@ def markdown(f: dict) -> str:
         f"| WER vs the spoken text | {f['wer_vlinder_vs_reference']} | "
         f"{f['wer_bare_vs_reference']} | same model: similar |",
         "",
+        "Noise: this 2-core machine is shared and switches between a faster and a slower "
+        "state (within one hour the same bare call took 24.7 s and 27.3-27.7 s, and vlinder's "
+        "ratio over three runs of this benchmark was 1.085, 0.947 and 1.106): hence "
+        "interleaved runs, the best of each, and the CPU-time ratio beside it.",
+        "",
         f"WER of vlinder's text against the bare call's: {f['wer_vlinder_vs_bare']}. Not 0: "
         f"vlinder cuts the audio into chunks of {f['options']['chunk_seconds']:.0f} s (so memory "
         "stays flat on long recordings), which moves some VAD windows; the WER against the "

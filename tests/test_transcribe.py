@@ -107,7 +107,7 @@ def test_stream_chunks_are_contiguous_and_bounded(tmp_path: Path) -> None:
         check=True,
     )
     chunks = list(stream_chunks(wav, chunk_seconds=5))  # cut within the last 1.25 s
-    assert len(chunks) >= 4
+    assert len(chunks) >= 3
     assert [c.index for c in chunks] == list(range(len(chunks)))
     for a, b in zip(chunks, chunks[1:], strict=False):
         assert abs(a.end - b.start) < 1e-6
@@ -115,6 +115,8 @@ def test_stream_chunks_are_contiguous_and_bounded(tmp_path: Path) -> None:
         # cut in the silence
         assert np.abs(a.samples[-400:]).max() < 0.05
     assert abs(chunks[-1].end - 15.0) < 0.01
+    # a rest shorter than half a chunk joined the last one: no short last chunk
+    assert 2.5 <= chunks[-1].end - chunks[-1].start <= 7.5
     # resuming mid-way gives the same rest
     rest = list(stream_chunks(wav, 5, start=chunks[2].start, first_index=2))
     assert rest[0].index == 2
