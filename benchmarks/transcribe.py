@@ -155,6 +155,16 @@ def add_episode(ws_root: Path, mp3: Path, slug: str) -> None:
     )
 
 
+def best(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """The best wall and CPU time of some runs, and their highest peak RSS."""
+    return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
+
+
+def transcript_text(ws_root: Path) -> str:
+    transcript = json.loads((ws_root / "transcripts" / "lezing.json").read_text())
+    return " ".join(s["text"] for s in transcript["segments"])
+
+
 def vlinder_cmd(ws_root: Path, slug: str, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "pipeline", "-w", str(ws_root), "transcribe", slug, "--force", *extra
@@ -208,14 +218,9 @@ def main() -> None:
                     runs[which].append(run_measured(cmd, env))
                 wall, rss, cpu = runs[which][-1]
                 print(f"{which}: {wall:.1f} s, {rss:.0f} MB, {cpu:.1f} CPU s", flush=True)
-        v_wall = min(w for w, _, _ in runs["vlinder"])
-        b_wall = min(w for w, _, _ in runs["bare"])
-        v_rss = max(r for _, r, _ in runs["vlinder"])
-        b_rss = max(r for _, r, _ in runs["bare"])
-        v_cpu = min(c for _, _, c in runs["vlinder"])
-        b_cpu = min(c for _, _, c in runs["bare"])
-        transcript = json.loads((ws_root / "transcripts" / "lezing.json").read_text())
-        v_text = " ".join(s["text"] for s in transcript["segments"])
+        v_wall, v_rss, v_cpu = best(runs["vlinder"])
+        b_wall, b_rss, b_cpu = best(runs["bare"])
+        v_text = transcript_text(ws_root)
         b_text = bare_out.read_text(encoding="utf-8")
         figures: dict[str, object] = {
             "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -328,12 +333,9 @@ def run_openai(
             runs[which].append(run_measured(cmd, env))
             wall, rss, cpu = runs[which][-1]
             print(f"openai-whisper {which}: {wall:.1f} s, {rss:.0f} MB, {cpu:.1f} CPU s")
-    v_wall = min(w for w, _, _ in runs["vlinder"])
-    b_wall = min(w for w, _, _ in runs["bare"])
-    v_rss = max(r for _, r, _ in runs["vlinder"])
-    v_cpu = min(c for _, _, c in runs["vlinder"])
-    transcript = json.loads((ws_root / "transcripts" / "lezing.json").read_text())
-    v_text = " ".join(s["text"] for s in transcript["segments"])
+    v_wall, v_rss, v_cpu = best(runs["vlinder"])
+    b_wall, b_rss, _ = best(runs["bare"])
+    v_text = transcript_text(ws_root)
     return {
         "model": f"{spec.path.name if spec.path else spec.name} (bundled base, converted)",
         "runs_wall_s_rss_mb_cpu_s": {
@@ -343,7 +345,7 @@ def run_openai(
         "bare_wall_s": round(b_wall, 2),
         "ratio_vlinder_over_bare": round(v_wall / b_wall, 3),
         "vlinder_peak_rss_mb": round(v_rss),
-        "bare_peak_rss_mb": round(max(r for _, r, _ in runs["bare"])),
+        "bare_peak_rss_mb": round(b_rss),
         "vlinder_cpu_s": round(v_cpu, 2),
         "vlinder_x_realtime": round(audio_duration(mp3) / v_wall, 2),
         "wer_vlinder_vs_reference": word_error_rate(reference, v_text).wer,
