@@ -14,7 +14,7 @@
   (:data:`SEED`): the same audio with the same options gives the same transcript.
 - Memory on the CPU: faster-whisper's model is ``LeanWhisperModel`` (:mod:`pipeline.lean_model`),
   which encodes and aligns one 30 s window at a time (the peak of a
-  60-minute recording went from 1143 to 840 MB; benchmarks/results/transcribe.md); after each
+  60-minute recording went from 1143 to ~800 MB; benchmarks/results/transcribe.md); after each
   chunk the heap's free pages go back to the system (:func:`release_free_memory`).
 - Cache: the key is (audio sha256, engine, model identity, options incl. language and
   glossary). The audio hash leaves the ID3 tags out: the feed stage writes chapter frames into
