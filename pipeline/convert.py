@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import os
 import re
 import struct
 from collections.abc import Iterable
@@ -40,6 +39,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import ModelError
+from .workspace import atomic_writer
 
 BINARY_VERSION = 6
 SPEC_NAME = "WhisperSpec"
@@ -245,16 +245,8 @@ def ct2_to_openai_checkpoint(model_dir: Path, out: Path) -> Path:
 
     variables, aliases = read_ct2_variables(model_dir / "model.bin")
     dims, state_dict = ct2_whisper_state_dict(variables, aliases)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save({"dims": dims, "model_state_dict": state_dict}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_writer(out) as fh:
+        torch.save({"dims": dims, "model_state_dict": state_dict}, fh)
     return out
 
 

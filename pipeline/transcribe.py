@@ -453,6 +453,16 @@ class OpenAIWhisperTranscriber:
 _M_ARENA_MAX = -8  # mallopt parameter (glibc malloc.h)
 
 
+def _glibc(name: str) -> Any:
+    """A function of the libc this process runs on, or None where that is not glibc."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return None
+
+
 def limit_malloc_arenas(arenas: int = 2) -> bool:
     """Let glibc's malloc use at most ``arenas`` arenas (unless ``MALLOC_ARENA_MAX`` is set).
 
@@ -462,13 +472,8 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     arenas 804 -> 815 MB, flat). Call before the model's threads start; it holds for the whole
     process (arenas made after it), which is harmless for the rest of Vlinder.
     """
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the libc this process runs on
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return False
-    return bool(mallopt(_M_ARENA_MAX, arenas))
+    mallopt = None if os.environ.get("MALLOC_ARENA_MAX") else _glibc("mallopt")
+    return bool(mallopt(_M_ARENA_MAX, arenas)) if mallopt else False
 
 
 def release_free_memory() -> bool:
@@ -479,13 +484,8 @@ def release_free_memory() -> bool:
     802 MB with a trim after each chunk, for the same CPU time (one call per 3 minutes of
     audio). True when memory was released.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return False
-    return bool(trim(0))
+    trim = _glibc("malloc_trim")
+    return bool(trim(0)) if trim else False
 
 
 def tune_memory() -> None:

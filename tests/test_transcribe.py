@@ -26,6 +26,7 @@ from pipeline.models import Episode
 from pipeline.transcribe import (
     SAMPLE_RATE,
     ChunkState,
+    TranscribeOptions,
     cache_key,
     episode_options,
     load_glossary,
@@ -513,17 +514,26 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def tiny_options(
+    ws: Workspace, checkpoint: Path, temperature: tuple[float, ...]
+) -> TranscribeOptions:
+    """openai-whisper with the tiny random checkpoint: greedy, and at most 12 tokens a window
+    (a random model never stops by itself)."""
+    return episode_options(
+        ws,
+        engine="openai-whisper",
+        model=str(checkpoint),
+        beam_size=1,
+        temperature=temperature,
+        max_new_tokens=12,
+    )
+
+
 @pytest.mark.slow
 def test_openai_whisper_engine(ws: Workspace, tiny_checkpoint: Path, speech_wav: Path) -> None:
     add_episode(ws, speech_wav)
-    opts = episode_options(
-        ws,
-        engine="openai-whisper",
-        model=str(tiny_checkpoint),
-        beam_size=1,
-        temperature=(0.0,),  # a random model fails every check: no fallback decoding
-        max_new_tokens=12,  # and never stops by itself
-    )
+    # a random model fails every check: no fallback decoding
+    opts = tiny_options(ws, tiny_checkpoint, temperature=(0.0,))
     result = transcribe_episode(ws, "lezing", options=opts)
     assert result.status == "transcribed" and result.engine == "openai-whisper"
     data = read_transcript_json(ws, "lezing")
@@ -546,14 +556,7 @@ def test_fallback_sampling_is_reproducible(
     """A random model fails every quality check, so each window falls back to sampling at
     temperature 0.5: with the seed set per chunk, --force gives the same transcript again."""
     add_episode(ws, speech_wav)
-    opts = episode_options(
-        ws,
-        engine="openai-whisper",
-        model=str(tiny_checkpoint),
-        beam_size=1,
-        temperature=(0.0, 0.5),
-        max_new_tokens=12,
-    )
+    opts = tiny_options(ws, tiny_checkpoint, temperature=(0.0, 0.5))
     texts = []
     for _ in range(2):
         transcribe_episode(ws, "lezing", options=opts, force=True)
