@@ -1,4 +1,4 @@
-"""Benchmark the feed stage: `build_feeds` on synthetic workspaces vs bare feedgen.
+"""Benchmark the feed stage: `publish` on synthetic workspaces vs bare feedgen.
 
     .venv/bin/python benchmarks/feed.py [--sizes 250 500 1000 2000] [--repeat 7]
 
@@ -49,22 +49,21 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from feed_sample import VLINDERS, silent_mp3  # noqa: E402
 
-from pipeline.cover import generate_cover  # noqa: E402
-from pipeline.episodes import save_episode  # noqa: E402
-from pipeline.feed import (  # noqa: E402
-    audio_url,
-    build_feeds,
-    collect,
+from pipeline.core.episodes import save_episode  # noqa: E402
+from pipeline.core.models import Chapter, Episode, Fragment, Tag  # noqa: E402
+from pipeline.core.settings import PodcastSettings, Settings  # noqa: E402
+from pipeline.core.workspace import Workspace  # noqa: E402
+from pipeline.feed import publish  # noqa: E402
+from pipeline.feed.cover import generate_cover  # noqa: E402
+from pipeline.feed.inputs import collect  # noqa: E402
+from pipeline.feed.render import (  # noqa: E402
     episode_description,
-    episode_page_url,
-    pub_date,
     render_entries,
     render_feeds,
     render_main_feed,
 )
-from pipeline.models import Chapter, Episode, Fragment, Tag  # noqa: E402
-from pipeline.settings import PodcastSettings, Settings  # noqa: E402
-from pipeline.workspace import Workspace, init_workspace  # noqa: E402
+from pipeline.feed.urls import audio_url, episode_page_url, pub_date  # noqa: E402
+from pipeline.flows import init as init_workspace  # noqa: E402
 
 from feedgen.feed import FeedGenerator  # noqa: E402  # isort: skip
 from lxml import etree  # noqa: E402  # isort: skip
@@ -208,7 +207,7 @@ def measure(n: int, root: Path, cover: Path, repeat: int) -> dict:
         return frs[slug]
 
     def build() -> object:
-        return build_feeds(ws, fragments=loader, vlinders=VLINDERS)
+        return publish(ws, fragments=loader, vlinders=VLINDERS)
 
     first = Timer()
     first.run(build)  # writes everything, ID3 chapters into the shared MP3 once

@@ -2,7 +2,7 @@
 
     python benchmarks/gpu_check.py [--out DIR] [--seconds 60]
 
-What it does, through the transcribe stage itself (``transcribe_episode``: ffmpeg decoding,
+What it does, through the transcribe stage itself (``transcribe``: ffmpeg decoding,
 chunks, every transcript format, the cache):
 
 - openai-whisper on ``cuda`` and on ``cpu`` with a randomly initialised checkpoint of Whisper
@@ -32,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.episodes import save_episode  # noqa: E402
-from pipeline.errors import VlinderError  # noqa: E402
-from pipeline.models import Episode  # noqa: E402
-from pipeline.transcribe import episode_options, transcribe_episode  # noqa: E402
-from pipeline.transcripts import read_transcript_json  # noqa: E402
-from pipeline.workspace import init_workspace  # noqa: E402
+from pipeline.core.episodes import save_episode  # noqa: E402
+from pipeline.core.errors import VlinderError  # noqa: E402
+from pipeline.core.models import Episode  # noqa: E402
+from pipeline.flows import init as init_workspace  # noqa: E402
+from pipeline.transcribe.stage import episode_options, transcribe  # noqa: E402
+from pipeline.transcribe.store import read_transcript_json  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "klompje-goud.mp3"
 
@@ -104,7 +104,7 @@ def run_openai(root: Path, mp3: Path, checkpoint: Path, device: str, seconds: fl
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     started = time.monotonic()
-    result = transcribe_episode(ws, "lezing", options=opts)
+    result = transcribe(ws, "lezing", options=opts)
     wall = time.monotonic() - started
     data = read_transcript_json(ws, "lezing")
     segments = data["segments"]
@@ -114,10 +114,10 @@ def run_openai(root: Path, mp3: Path, checkpoint: Path, device: str, seconds: fl
         and all(set(w) == {"start", "end", "text", "probability"} for w in s["words"])
         for s in segments
     )
-    cached = transcribe_episode(ws, "lezing", options=opts).status
+    cached = transcribe(ws, "lezing", options=opts).status
     # again, warm: the first run pays for CUDA's start and Triton's kernel compilation
     started = time.monotonic()
-    transcribe_episode(ws, "lezing", options=opts, force=True)
+    transcribe(ws, "lezing", options=opts, force=True)
     warm = time.monotonic() - started
     return {
         "device": device,
@@ -198,7 +198,7 @@ def markdown(f: dict) -> str:
         "",
         f"{f['date']}; {f['gpu']}; torch {f['torch']}; {f['machine']}.",
         "",
-        "openai-whisper through `transcribe_episode`, a randomly initialised checkpoint with "
+        "openai-whisper through `transcribe`, a randomly initialised checkpoint with "
         "Whisper base's dimensions (beam 5, at most 40 tokens per window): a throughput and "
         "plumbing check, not an accuracy or real-time figure.",
         "",

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.audio import find_ffmpeg  # noqa: E402
+from pipeline.ingest.audio import find_ffmpeg  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -103,13 +103,14 @@ def ingest_body(source: Path, ws_root: Path) -> str:
     return f"""
 import shutil
 from pathlib import Path
-from pipeline.ingest import EpisodeInput, ingest
-from pipeline.workspace import init_workspace
+from pipeline.core.models import EpisodeMeta
+from pipeline.ingest import ingest
+from pipeline.flows import init as init_workspace
 root = Path({str(ws_root)!r})
 shutil.rmtree(root, ignore_errors=True)
 ws = init_workspace(root)
 t0 = time.perf_counter()
-ingest(ws, Path({str(source)!r}), EpisodeInput(title="Benchmark"))
+ingest(ws, Path({str(source)!r}), EpisodeMeta(title="Benchmark"))
 """
 
 

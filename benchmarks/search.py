@@ -36,11 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.db import Catalogue  # noqa: E402
-from pipeline.models import Episode, Fragment, Tag  # noqa: E402
-from pipeline.search import SearchOptions, search  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
-from pipeline.text import sentences  # noqa: E402
+from pipeline.catalogue import Catalogue  # noqa: E402
+from pipeline.core.models import Episode, Fragment, Tag  # noqa: E402
+from pipeline.core.text import sentences  # noqa: E402
+from pipeline.search import SearchOptions, index, search  # noqa: E402
+from pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 EVAL = ROOT.parent / "shared" / "eval" / "tagging-dev.jsonl"
@@ -139,9 +139,7 @@ def build(path: Path, hours: int, seed: int = 1) -> float:
                     )
                 )
             cat.replace_fragments(slug, [], frags)
-        cat.set_search_meta(
-            "analysis_version", __import__("pipeline.analysis").analysis.ANALYSIS_VERSION
-        )
+        index(cat)
     finally:
         cat.close()
     return time.perf_counter() - started
@@ -232,7 +230,7 @@ import sys
 from pipeline.cli import cli
 for q in sys.argv[1:]:
     cli(["search", q, "-n", "10"], prog_name="vlinder", standalone_mode=False)
-from pipeline.analysis import tables_loaded
+from pipeline.search.words import tables_loaded
 print(tables_loaded())
 """
 

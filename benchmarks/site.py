@@ -31,13 +31,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.episodes import save_episode  # noqa: E402
-from pipeline.models import Chapter, Episode, Fragment, Segment, Tag, Transcript, Word  # noqa: E402
-from pipeline.site import build_site  # noqa: E402
-from pipeline.tag import tags_data  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
-from pipeline.transcripts import write_transcript  # noqa: E402
-from pipeline.workspace import Workspace, atomic_write_text, init_workspace  # noqa: E402
+from pipeline.core.episodes import save_episode  # noqa: E402
+from pipeline.core.models import Chapter, Episode, Fragment, Segment, Tag, Transcript, Word  # noqa: E402
+from pipeline.core.workspace import Workspace, atomic_write_text  # noqa: E402
+from pipeline.flows import init as init_workspace  # noqa: E402
+from pipeline.service.messages import site_lines  # noqa: E402
+from pipeline.site import build  # noqa: E402
+from pipeline.tagging.store import tags_data  # noqa: E402
+from pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
+from pipeline.transcribe.store import write_transcript  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SEED = ROOT.parent / "shared" / "seeds"
@@ -168,7 +170,7 @@ def first_search_bytes(ws: Workspace, query: str) -> dict[str, object]:
         import uvicorn
         from playwright.sync_api import sync_playwright
 
-        from pipeline.server import create_app
+        from pipeline.service.server import create_app
     except ImportError as exc:
         return {"error": f"not measured: {exc}"}
     if not Path("/usr/bin/chromium").exists():
@@ -246,7 +248,7 @@ def main() -> None:
         print(f"workspace: {args.episodes} episodes in {made:.1f} s", flush=True)
 
         t0 = time.perf_counter()
-        lines = build_site(ws)
+        lines = site_lines(build(ws))
         full = time.perf_counter() - t0
         print(f"full build: {full:.1f} s: {lines}", flush=True)
         pages = sum(1 for p in ws.site_dir.rglob("*.html") if "pagefind" not in p.parts)
@@ -256,13 +258,13 @@ def main() -> None:
         )
 
         t0 = time.perf_counter()
-        noop_lines = build_site(ws)
+        noop_lines = site_lines(build(ws))
         noop = time.perf_counter() - t0
         print(f"no-op rebuild: {noop:.1f} s: {noop_lines}", flush=True)
 
         make_episode(ws, args.episodes, rng, vocab, ingredients)
         t0 = time.perf_counter()
-        add_lines = build_site(ws)
+        add_lines = site_lines(build(ws))
         add = time.perf_counter() - t0
         print(f"rebuild after adding one: {add:.1f} s: {add_lines}", flush=True)
 

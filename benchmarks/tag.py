@@ -23,15 +23,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.segment import evaluate_segmentation, read_segmentation_jsonl  # noqa: E402
-from pipeline.tag import (  # noqa: E402
-    METHOD_VERSION,
-    compile_taxonomy,
-    evaluate_tagging,
-    read_tagging_jsonl,
-    tag_text,
+from pipeline.evaluation.segmentation import (  # noqa: E402
+    evaluate_segmentation,
+    read_segmentation_jsonl,
 )
-from pipeline.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy_file  # noqa: E402
+from pipeline.evaluation.tagging import evaluate_tagging, read_tagging_jsonl  # noqa: E402
+from pipeline.tagging.lexicon import METHOD_VERSION, compile_taxonomy, tag_text  # noqa: E402
+from pipeline.tagging.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy_file  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "tagging-dev.jsonl"
 EXTRA = ROOT / "tests" / "data" / "tagging-extra.jsonl"

@@ -42,12 +42,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.episodes import save_episode  # noqa: E402
-from pipeline.models import Episode  # noqa: E402
-from pipeline.transcribe import audio_duration, episode_options  # noqa: E402
-from pipeline.wer import word_error_rate  # noqa: E402
-from pipeline.whisper_model import materialise_bundled  # noqa: E402
-from pipeline.workspace import init_workspace  # noqa: E402
+from pipeline.core.episodes import save_episode  # noqa: E402
+from pipeline.core.models import Episode  # noqa: E402
+from pipeline.evaluation.asr import word_error_rate  # noqa: E402
+from pipeline.flows import init as init_workspace  # noqa: E402
+from pipeline.transcribe.stage import episode_options  # noqa: E402
+from pipeline.transcribe.streaming import audio_duration  # noqa: E402
+from pipeline.transcribe.weights.models import materialise_bundled  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SEED = ROOT.parent / "shared" / "seeds" / "000_d97970468c4b7e0e.txt"
@@ -306,7 +307,7 @@ def run_openai(
     fw_cpu: float,
 ) -> dict:
     """vlinder transcribe --engine openai-whisper vs a bare openai-whisper call (same model)."""
-    from pipeline.whisper_model import resolve_model
+    from pipeline.transcribe.weights.models import resolve_model
 
     os.environ["VLINDER_MODELS_DIR"] = env["VLINDER_MODELS_DIR"]
     spec = resolve_model("base", "openai-whisper", tmp / "cache")  # converted once, here

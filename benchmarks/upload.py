@@ -44,8 +44,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from pipeline.server import create_app
-from pipeline.workspace import Workspace
+from pipeline.service.server import create_app
+from pipeline.core.workspace import Workspace
 
 ws = Workspace(Path(sys.argv[1]))
 app = create_app(ws, producer=True)
@@ -135,8 +135,8 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="vlinder-upload-bench-"))
     sys.path.insert(0, str(ROOT))
-    from pipeline.webapp.auth import producer_token
-    from pipeline.workspace import init_workspace
+    from pipeline.flows import init as init_workspace
+    from pipeline.service.webapp.auth import producer_token
 
     ws = init_workspace(tmp / "ws")
     text = ws.settings_path.read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ other versions give slightly different audio (and timings, which the VTT always 
 The texts are spoken rewrites of the source text (``../shared/seeds/``): a talk excerpt per
 vlinder and an interview that touches all three. Names of speakers and events are fictional.
 
-Needs ``espeak-ng`` and ``ffmpeg`` on the PATH and pydub (a project dependency).
+Needs ``espeak-ng`` and ``ffmpeg`` on the PATH and pydub (``pip install -e .[dev]``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite (README command 2): set up what is missing, lint, then every test,
+# Run the whole test suite (README command 2): set up what is missing, lint (ruff, the import
+# layers, mypy), then every test,
 # the slow end-to-end ones (real Whisper, real server, real Chromium) included. Lint problems
 # fail the run too, but only after the tests have run.
 #
@@ -18,9 +19,11 @@ if [[ ${VLINDER_SKIP_SETUP:-0} != 1 ]]; then
   VLINDER_WITH_TORCH=${VLINDER_WITH_TORCH:-1} bash scripts/setup.sh --dev
 fi
 
-echo "==> ruff check ."
+echo "==> ruff check ., lint-imports, mypy pipeline"
 lint=0
 "$VENV/bin/ruff" check . || lint=$?
+"$VENV/bin/lint-imports" --no-cache || lint=$?
+"$VENV/bin/mypy" pipeline || lint=$?
 
 echo "==> pytest $*"
 status=0
@@ -31,7 +34,7 @@ if [[ $status -eq 5 ]]; then
   status=0
 fi
 if [[ $lint -ne 0 ]]; then
-  echo "ruff check vond problemen (zie boven); de tests zelf gaven code $status." >&2
+  echo "ruff, lint-imports of mypy vond problemen (zie boven); de tests zelf gaven code $status." >&2
   [[ $status -ne 0 ]] || status=$lint
 fi
 exit "$status"

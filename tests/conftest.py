@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.transcribe import TranscribeOptions, open_transcriber
-from pipeline.workspace import Workspace, init_workspace
+from pipeline.core.workspace import Workspace
+from pipeline.flows import init as init_workspace
+from pipeline.transcribe.engines import open_transcriber
+from pipeline.transcribe.options import TranscribeOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -11,12 +11,13 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.cover import generate_cover
-from pipeline.episodes import save_episode
-from pipeline.feed import VlinderInfo
-from pipeline.models import Chapter, Episode, Fragment, Tag
-from pipeline.settings import PodcastSettings, Settings
-from pipeline.workspace import Workspace, init_workspace
+from pipeline.core.episodes import save_episode
+from pipeline.core.models import Chapter, Episode, Fragment, Tag
+from pipeline.core.settings import PodcastSettings, Settings
+from pipeline.core.workspace import Workspace
+from pipeline.feed.cover import generate_cover
+from pipeline.feed.inputs import VlinderInfo
+from pipeline.flows import init as init_workspace
 
 BASE_URL = "https://podcast.example.org"
 GOLDEN_DIR = Path(__file__).parent / "golden"

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from feed_sample import GOLDEN_DIR, VLINDERS, make_sample_workspace, sample_fragments  # noqa: E402
 
-from pipeline.feed import build_feeds  # noqa: E402
+from pipeline.feed import publish  # noqa: E402
 
 GOLDEN_FILES = (
     "feeds/podcast.xml",
@@ -25,19 +25,25 @@ GOLDEN_FILES = (
 )
 
 
-def main() -> None:
+def regen(golden_dir: Path = GOLDEN_DIR) -> list[Path]:
+    """Rewrite the golden feed files in ``golden_dir``, and nothing else there (the site's
+    golden pages in ``golden/site/`` belong to ``tests/site_sample.py``)."""
+    written = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = make_sample_workspace(Path(tmp) / "ws")
-        build_feeds(ws, fragments=sample_fragments, vlinders=VLINDERS)
-        if GOLDEN_DIR.exists():
-            shutil.rmtree(GOLDEN_DIR)
+        publish(ws, fragments=sample_fragments, vlinders=VLINDERS)
         for rel in GOLDEN_FILES:
-            target = GOLDEN_DIR / Path(rel).name
+            target = golden_dir / Path(rel).name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ws.root / rel, target)
-            print(
-                f"geschreven: {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}"
-            )
+            written.append(target)
+    return written
+
+
+def main() -> None:
+    for target in regen():
+        shown = target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target
+        print(f"geschreven: {shown}")
 
 
 if __name__ == "__main__":

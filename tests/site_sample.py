@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.episodes import save_episode  # noqa: E402
-from pipeline.models import Chapter, Episode, Fragment, Segment, Tag, Transcript  # noqa: E402
-from pipeline.tag import tags_data  # noqa: E402
-from pipeline.transcripts import write_transcript  # noqa: E402
-from pipeline.workspace import Workspace, atomic_write_text, init_workspace  # noqa: E402
+from pipeline.core.episodes import save_episode  # noqa: E402
+from pipeline.core.models import Chapter, Episode, Fragment, Segment, Tag, Transcript  # noqa: E402
+from pipeline.core.workspace import Workspace, atomic_write_text  # noqa: E402
+from pipeline.flows import init as init_workspace  # noqa: E402
+from pipeline.tagging.store import tags_data  # noqa: E402
+from pipeline.transcribe.store import write_transcript  # noqa: E402
 
 BASE_URL = "https://podcast.example.org"
 GOLDEN_DIR = Path(__file__).parent / "golden" / "site"
@@ -227,7 +228,7 @@ def make_mp3(path: Path, seconds: float = AUDIO_SECONDS) -> Path:
 
 
 def regen_golden() -> None:
-    from pipeline.site import build_site
+    from pipeline.site import build as build_site
 
     with tempfile.TemporaryDirectory() as tmp:
         ws = make_sample_workspace(Path(tmp) / "ws")

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pytest
 from site_sample import BASE_URL, make_mp3, make_sample_workspace
 
-from pipeline.server import create_app
-from pipeline.site import build_site
+from pipeline.service.server import create_app
+from pipeline.site import build as build_site
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from test_ingest import ffmpeg, listing, make_bad_input
 
+from pipeline.catalogue import open_catalogue
 from pipeline.cli import cli
-from pipeline.db import open_catalogue
-from pipeline.workspace import Workspace
+from pipeline.core.workspace import Workspace
 
 
 def run(runner: CliRunner, ws: Workspace, *args: str, input: str | None = None):  # noqa: A002
@@ -150,8 +150,6 @@ def test_silence_warning(runner: CliRunner, ws: Workspace, tmp_path: Path) -> No
 
 
 def test_reindex_rebuilds_catalogue(runner: CliRunner, ws: Workspace, speech_wav: Path) -> None:
-    from pipeline import reindex as reindex_module
-
     assert add(runner, ws, speech_wav, "--title", "Herbouw").exit_code == 0
     ws.catalogue_path.unlink()
     for extra in ws.root.glob("catalogue.db-*"):
@@ -159,15 +157,9 @@ def test_reindex_rebuilds_catalogue(runner: CliRunner, ws: Workspace, speech_wav
     # a hand edit of the metadata file is picked up
     toml = ws.episode_file("herbouw")
     toml.write_text(toml.read_text().replace('title = "Herbouw"', 'title = "Herbouwd"'))
-    seen: list[str] = []
-    reindex_module.REINDEXERS.append(lambda ws_, cat, ep: seen.append(ep.slug))
-    try:
-        result = run(runner, ws, "reindex")
-    finally:
-        reindex_module.REINDEXERS.pop()
+    result = run(runner, ws, "reindex")
     assert result.exit_code == 0, result.output
     assert "1 afleveringen" in result.stdout
-    assert seen == ["herbouw"]
     with open_catalogue(ws) as cat:
         rows = cat.episode_rows()
         assert [(r["slug"], r["title"]) for r in rows] == [("herbouw", "Herbouwd")]
@@ -182,16 +174,54 @@ def test_reindex_rebuilds_catalogue(runner: CliRunner, ws: Workspace, speech_wav
 def test_add_calls_after_ingest(
     runner: CliRunner, ws: Workspace, speech_wav: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline import process
+    from pipeline import flows
+    from pipeline.flows import ProcessResult
+    from pipeline.tagging import TagResult
 
     calls: list[tuple] = []
 
-    def fake_after(ws_, slug, *, transcribe, transcript_file, progress):
-        calls.append((slug, transcribe, transcript_file))
-        return ["Transcript klaar"]
+    def fake_process(ws_, slug, *, transcribe_audio, transcript_file, progress):
+        calls.append((slug, transcribe_audio, transcript_file))
+        return ProcessResult(slug, tags=TagResult(slug, "k", (), ()))
 
-    monkeypatch.setattr(process, "after_ingest", fake_after)
+    monkeypatch.setattr(flows, "process", fake_process)
     result = add(runner, ws, speech_wav, "--title", "Volgende stap")
     assert result.exit_code == 0, result.output
     assert calls == [("volgende-stap", False, None)]
-    assert "Transcript klaar" in result.stdout
+    assert "Getagd: 0 hoofdstukken" in result.stdout
+
+
+def test_reindex_after_deleting_the_catalogue_answers_as_before(
+    runner: CliRunner, ws: Workspace, speech_wav: Path, tmp_path: Path
+) -> None:
+    """The catalogue can always be rebuilt: delete it, `vlinder reindex`, and `vlinder list`
+    and `vlinder search` answer exactly as before (every stage's state, chapters, fragments
+    and tags come back from the files)."""
+    vtt = tmp_path / "t.vtt"
+    vtt.write_text(
+        "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\n"
+        "Wij deelden de risico's met de aannemer, als één team zonder wij-zij.\n\n"
+        "00:00:04.000 --> 00:00:07.500\n"
+        "Elke vrijdag stond er een frietkar bij het projectkantoor.\n",
+        encoding="utf-8",
+    )
+    added = run(runner, ws, "add", str(speech_wav), "--title", "Herbouw", "--transcript", str(vtt))
+    assert added.exit_code == 0, added.output
+    assert run(runner, ws, "build").exit_code == 0
+    queries = (
+        ("search", "risico's delen"),
+        ("search", "frietkar"),
+        ("search", "--ingredient", "een-team"),
+        ("search", "--speaker", "x", "team"),
+    )
+    before = [run(runner, ws, "list").stdout] + [run(runner, ws, *q).output for q in queries]
+    # ingest, transcribe, tag and publish all done
+    assert before[0].splitlines()[1].split()[-4:] == ["✓", "✓", "✓", "✓"]
+    assert "frietkar" in before[2] and "een-team" in before[3]
+
+    for path in ws.root.glob("catalogue.db*"):
+        path.unlink()
+    reindexed = run(runner, ws, "reindex")
+    assert reindexed.exit_code == 0, reindexed.output
+    after = [run(runner, ws, "list").stdout] + [run(runner, ws, *q).output for q in queries]
+    assert after == before

@@ -16,9 +16,9 @@ import pytest
 torch = pytest.importorskip("torch")
 whisper = pytest.importorskip("whisper")
 
-from pipeline.convert import alignment_heads_dump, read_ct2_variables  # noqa: E402
-from pipeline.errors import ModelError  # noqa: E402
-from pipeline.whisper_model import (  # noqa: E402
+from pipeline.core.errors import ModelError  # noqa: E402
+from pipeline.transcribe.weights.convert import alignment_heads_dump, read_ct2_variables  # noqa: E402
+from pipeline.transcribe.weights.models import (  # noqa: E402
     BUNDLED_SHA256,
     OPENAI_CHECKPOINT,
     ModelSpec,
@@ -102,7 +102,9 @@ def test_resolve_model_converts_only_once(
     def no_second_conversion(*args: object) -> None:
         raise AssertionError("converted again")
 
-    monkeypatch.setattr("pipeline.convert.ct2_to_openai_checkpoint", no_second_conversion)
+    monkeypatch.setattr(
+        "pipeline.transcribe.weights.models.ct2_to_openai_checkpoint", no_second_conversion
+    )
     again = resolve_model("base", "openai-whisper", cache)
     assert again == bundled_spec and again.path.stat().st_mtime_ns == stamp
     assert not list(again.path.parent.glob("*.tmp"))  # no leftovers of the atomic write

@@ -18,9 +18,9 @@ import feedparser
 import pytest
 from click.testing import CliRunner, Result
 
+from pipeline.catalogue import STAGES
 from pipeline.cli import cli
-from pipeline.db import STAGES
-from pipeline.workspace import Workspace
+from pipeline.core.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 

@@ -44,15 +44,17 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from PIL import Image
 
-from pipeline.chapters import read_id3_chapters, timestamp, write_id3_chapters
-from pipeline.check import check_feeds
 from pipeline.cli import cli
-from pipeline.episodes import load_episode, save_episode, update_episode
-from pipeline.errors import FeedError, InputError
-from pipeline.feed import build_feeds, normalise_base_url
-from pipeline.models import Chapter, Episode
-from pipeline.podcast_ext import PODCAST_NS, podcast_guid
-from pipeline.workspace import Workspace
+from pipeline.core.episodes import load_episode, save_episode, update_episode
+from pipeline.core.errors import FeedError, InputError
+from pipeline.core.models import Chapter, Episode
+from pipeline.core.timefmt import clock
+from pipeline.core.workspace import Workspace
+from pipeline.feed import publish
+from pipeline.feed.chapters import read_id3_chapters, write_id3_chapters
+from pipeline.feed.check import check_feeds
+from pipeline.feed.podcast_ext import PODCAST_NS, podcast_guid
+from pipeline.feed.urls import normalise_base_url
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -67,7 +69,7 @@ SLUG = "een-team-zonder-wij-zij"
 def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The sample workspace, built once for the read-only tests of this module."""
     ws = make_sample_workspace(tmp_path_factory.mktemp("feed") / "ws")
-    build_feeds(ws, fragments=sample_fragments, vlinders=VLINDERS)
+    publish(ws, fragments=sample_fragments, vlinders=VLINDERS)
     return ws
 
 
@@ -78,7 +80,7 @@ def sample(tmp_path: Path) -> Workspace:
 
 
 def _build(ws: Workspace, **kwargs: object):
-    return build_feeds(ws, fragments=sample_fragments, vlinders=VLINDERS, **kwargs)
+    return publish(ws, fragments=sample_fragments, vlinders=VLINDERS, **kwargs)
 
 
 def _xml(ws: Workspace, rel: str = MAIN) -> etree._Element:
@@ -391,7 +393,7 @@ def test_rebuild_rewrites_nothing(sample: Workspace) -> None:
 def test_removed_episode_and_vlinder_leave_no_stale_files(sample: Workspace) -> None:
     _build(sample)
     shutil.rmtree(sample.episode_dir("ja-durven-zeggen"))
-    report = build_feeds(sample, fragments=sample_fragments, vlinders=VLINDERS[:2])
+    report = publish(sample, fragments=sample_fragments, vlinders=VLINDERS[:2])
     assert set(report.removed) == {
         "feeds/ja-durven-zeggen.xml",
         "feeds/chapters/ja-durven-zeggen.json",
@@ -471,7 +473,7 @@ def test_build_with_ffmpeg_episode_checks_clean(ws: Workspace) -> None:
         ),
     )
     chapters = (Chapter(0, 0.0, 2.5, "Begin"), Chapter(1, 2.5, 5.0, "Eind"))
-    build_feeds(ws, base_url="https://example.org", fragments=lambda w, s: (chapters, ()))
+    publish(ws, base_url="https://example.org", fragments=lambda w, s: (chapters, ()))
     assert [c[3] for c in read_id3_chapters(mp3)] == ["Begin", "Eind"]
     assert check_feeds(ws) == []
     enc = _item(_xml(ws), "toon").find("enclosure")
@@ -479,9 +481,9 @@ def test_build_with_ffmpeg_episode_checks_clean(ws: Workspace) -> None:
 
 
 def test_timestamps() -> None:
-    assert timestamp(0) == "00:00"
-    assert timestamp(75.9) == "01:15"
-    assert timestamp(3675) == "1:01:15"
+    assert clock(0, pad=True) == "00:00"
+    assert clock(75.9, pad=True) == "01:15"
+    assert clock(3675, pad=True) == "1:01:15"
 
 
 # vlinder check -----------------------------------------------------------------------------
@@ -598,10 +600,28 @@ def test_cli_check_without_feeds(runner, ws: Workspace) -> None:
 
 
 def test_publish_marks_stage(sample: Workspace) -> None:
-    from pipeline.db import open_catalogue
-    from pipeline.publish import build
+    from pipeline.catalogue import open_catalogue
+    from pipeline.flows import build
+    from pipeline.service.messages import build_lines
 
-    lines = build(sample, base_url="https://podcast.example.org")
+    lines = build_lines(build(sample, base_url="https://podcast.example.org"))
     assert any(line.startswith("feeds: ") for line in lines)
     with open_catalogue(sample) as cat:
         assert cat.stages(SLUG)["publish"]["status"] == "done"
+
+
+def test_regen_golden_rewrites_only_the_feed_files(tmp_path: Path) -> None:
+    """`python -m tests.regen_golden` owns the golden feed files, not the site's pages."""
+    from feed_sample import GOLDEN_DIR
+    from regen_golden import regen
+
+    site_page = tmp_path / "site" / "index.html"
+    site_page.parent.mkdir()
+    site_page.write_text("<html>golden page</html>")
+    written = regen(tmp_path)
+    assert site_page.read_text() == "<html>golden page</html>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["site", *(p.name for p in written)]
+    )
+    for path in written:  # the same as the committed golden files
+        assert path.read_bytes() == (GOLDEN_DIR / path.name).read_bytes(), path.name

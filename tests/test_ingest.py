@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import audio
-from pipeline.db import open_catalogue
-from pipeline.episodes import load_episode
-from pipeline.errors import DuplicateError, InputError
-from pipeline.ingest import EpisodeInput, ingest
-from pipeline.workspace import Workspace
+from pipeline.catalogue import open_catalogue
+from pipeline.core.episodes import load_episode
+from pipeline.core.errors import DuplicateError, InputError
+from pipeline.core.models import EpisodeMeta
+from pipeline.core.workspace import Workspace
+from pipeline.ingest import audio, ingest
 
 FFMPEG = audio.find_ffmpeg()
 
@@ -95,7 +95,7 @@ def listing(root: Path) -> list[tuple[str, int]]:
     )
 
 
-META = EpisodeInput(
+META = EpisodeMeta(
     title='Samen <sterk> & "durven"',
     date="2025-03-14",
     speakers=("Anna de Vries", "Bram Jansen"),
@@ -154,7 +154,7 @@ def test_ingest_makes_normalised_tagged_episode(ws: Workspace, inputs: dict[str,
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "m4a", "ogg", "flac", "mp4"])
 def test_accepts_every_format(ws: Workspace, inputs: dict[str, Path], fmt: str) -> None:
     source = inputs[fmt]
-    ep = ingest(ws, source, EpisodeInput(title=f"Formaat {fmt}")).episode
+    ep = ingest(ws, source, EpisodeMeta(title=f"Formaat {fmt}")).episode
     assert abs(ep.duration - audio.probe(source).duration) < 0.3
     lufs, tp = loudness_of(ws.episode_dir(ep.slug) / ep.audio_file)
     assert abs(lufs - -16.0) <= 1.0
@@ -179,14 +179,14 @@ def test_defaults_from_file_name_and_tags(ws: Workspace, tmp_path: Path, speech_
 
 
 def test_duplicate_and_force(ws: Workspace, inputs: dict[str, Path]) -> None:
-    first = ingest(ws, inputs["flac"], EpisodeInput(title="Dubbel")).episode
+    first = ingest(ws, inputs["flac"], EpisodeMeta(title="Dubbel")).episode
     before = listing(ws.root)
     with pytest.raises(DuplicateError) as err:
-        ingest(ws, inputs["flac"], EpisodeInput(title="Iets anders"))
+        ingest(ws, inputs["flac"], EpisodeMeta(title="Iets anders"))
     assert err.value.slug == first.slug
     assert "dubbel" in str(err.value)
     assert listing(ws.root) == before
-    second = ingest(ws, inputs["flac"], EpisodeInput(title="Dubbel"), force=True).episode
+    second = ingest(ws, inputs["flac"], EpisodeMeta(title="Dubbel"), force=True).episode
     assert second.slug == "dubbel-2"
     assert second.guid != first.guid
 
@@ -206,13 +206,13 @@ def test_duplicate_found_in_files_when_catalogue_is_stale(
 
 
 def test_same_title_gets_unique_slug(ws: Workspace, inputs: dict[str, Path]) -> None:
-    a = ingest(ws, inputs["wav"], EpisodeInput(title="Eén titel")).episode
-    b = ingest(ws, inputs["flac"], EpisodeInput(title="Eén titel")).episode
+    a = ingest(ws, inputs["wav"], EpisodeMeta(title="Eén titel")).episode
+    b = ingest(ws, inputs["flac"], EpisodeMeta(title="Eén titel")).episode
     assert (a.slug, b.slug) == ("een-titel", "een-titel-2")
 
 
 def test_keep_original(tmp_path: Path, inputs: dict[str, Path]) -> None:
-    from pipeline.workspace import init_workspace
+    from pipeline.flows import init as init_workspace
 
     ws = init_workspace(tmp_path / "k")
     text = ws.settings_path.read_text().replace("keep_original = false", "keep_original = true")
@@ -240,7 +240,7 @@ def test_paths_with_spaces_unicode_and_dotdot(
     odd.write_bytes(speech_wav.read_bytes())
     relative = Path(os.path.relpath(odd, Path.cwd()))
     dotted = folder / ".." / "één" / odd.name
-    ep = ingest(ws, dotted, EpisodeInput(title="../../etc/passwd")).episode
+    ep = ingest(ws, dotted, EpisodeMeta(title="../../etc/passwd")).episode
     assert ep.slug == "etc-passwd"
     assert ws.episode_dir(ep.slug).resolve().parent == ws.episodes_dir.resolve()
     assert ep.source_name == "opname van Zoë (1).wav"
@@ -302,7 +302,7 @@ def make_bad_input(tmp_path: Path, speech_wav: Path, kind: str) -> Path:
 
 
 def test_size_limit(tmp_path: Path, speech_wav: Path) -> None:
-    from pipeline.workspace import init_workspace
+    from pipeline.flows import init as init_workspace
 
     ws = init_workspace(tmp_path / "klein")
     text = ws.settings_path.read_text().replace("max_input_mb = 4096", "max_input_mb = 1")
@@ -319,9 +319,9 @@ def test_size_limit(tmp_path: Path, speech_wav: Path) -> None:
 def test_invalid_date_and_kind(ws: Workspace, speech_wav: Path) -> None:
     before = listing(ws.root)
     with pytest.raises(InputError, match="ongeldige datum"):
-        ingest(ws, speech_wav, EpisodeInput(date="14-03-2025"))
+        ingest(ws, speech_wav, EpisodeMeta(date="14-03-2025"))
     with pytest.raises(InputError, match="talk of interview"):
-        ingest(ws, speech_wav, EpisodeInput(kind="lezing"))
+        ingest(ws, speech_wav, EpisodeMeta(kind="lezing"))
     assert listing(ws.root) == before
 
 
@@ -407,7 +407,7 @@ def test_interrupted_add_leaves_nothing_and_rerun_finishes(
 
 # --- locating ffmpeg ---------------------------------------------------------------------------
 def test_find_ffmpeg_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from pipeline.errors import ToolError
+    from pipeline.core.errors import ToolError
 
     audio.find_ffmpeg.cache_clear()
     try:

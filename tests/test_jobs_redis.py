@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
-from pipeline import jobs
-from pipeline.episodes import load_episode
-from pipeline.workspace import Workspace, init_workspace
+from pipeline.core.episodes import load_episode
+from pipeline.core.models import EpisodeMeta
+from pipeline.core.workspace import Workspace
+from pipeline.flows import init as init_workspace
+from pipeline.service import jobs
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +116,7 @@ def test_a_worker_process_runs_jobs_from_redis(rws: Workspace, tmp_path: Path) -
     client = redis.Redis.from_url(rws.settings.server.redis_url)
 
     # Enqueued while no worker runs: the task waits in a Redis list.
-    first = jobs.queue_recording(rws, before, title="Voor de start", transcribe=False)
+    first = jobs.queue_recording(rws, before, EpisodeMeta(title="Voor de start"), transcribe=False)
     queue_keys = [k.decode() for k in client.keys("huey.redis.*")]
     assert len(queue_keys) == 1 and client.llen(queue_keys[0]) == 1
 
@@ -125,7 +127,9 @@ def test_a_worker_process_runs_jobs_from_redis(rws: Workspace, tmp_path: Path) -
     try:
         _wait_for_text(log, "Worker gestart (wachtrij: redis)", worker)
         # Enqueued by another process while the worker runs (the web app's case).
-        second = jobs.queue_recording(rws, after, title="Na de start", transcribe=False)
+        second = jobs.queue_recording(
+            rws, after, EpisodeMeta(title="Na de start"), transcribe=False
+        )
         done = [_wait_for(rws, first.id), _wait_for(rws, second.id)]
     finally:
         worker.send_signal(signal.SIGINT)

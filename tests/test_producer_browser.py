@@ -14,9 +14,9 @@ import httpx
 import pytest
 from test_webapp import LiveServer, make_app
 
-from pipeline import jobs
-from pipeline.webapp import auth
-from pipeline.workspace import init_workspace
+from pipeline.flows import init as init_workspace
+from pipeline.service import jobs
+from pipeline.service.webapp import auth
 
 CHROMIUM = "/usr/bin/chromium"
 

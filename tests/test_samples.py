@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import process
-from pipeline.transcripts import parse_transcript_file
-from pipeline.workspace import Workspace
+from pipeline import flows
+from pipeline.core.workspace import Workspace
+from pipeline.transcribe.formats.readers import parse_transcript_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -120,7 +120,7 @@ def test_transcript_fits_the_recording(clip: dict[str, object]) -> None:
     assert len(streams) == 1
 
     # the project's own importer reads it: same text, speakers and time span
-    process.check_transcript_file(vtt)
+    flows.check_transcript_file(vtt)
     transcript = parse_transcript_file(vtt)
     segments = transcript.segments
     assert {s.speaker for s in segments} == set(clip["speakers"])  # type: ignore[arg-type]

@@ -10,21 +10,21 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.search as search_module
-from pipeline.analysis import analyse_query, index_fields, key, split_compound
+import pipeline.search.ranking as ranking_module
+from pipeline.catalogue import Catalogue, open_catalogue
 from pipeline.cli import cli
-from pipeline.db import Catalogue, open_catalogue
-from pipeline.errors import InputError
-from pipeline.models import Episode, Fragment, Tag
-from pipeline.search import (
-    SearchOptions,
-    ensure_index,
-    evaluate_search,
-    read_corpus,
-    read_queries,
-    search,
-)
-from pipeline.taxonomy import load_taxonomy
+from pipeline.core.errors import InputError
+from pipeline.core.models import Episode, Fragment, Tag
+from pipeline.evaluation.search import evaluate_search, read_corpus, read_queries
+from pipeline.search import SearchOptions, index, search
+from pipeline.search.analysis import Analyser
+from pipeline.search.words import split_compound
+from pipeline.tagging.taxonomy import load_taxonomy
+
+_ANALYSER = Analyser()
+key = _ANALYSER.key
+analyse_query = _ANALYSER.analyse_query
+index_fields = _ANALYSER.index_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
@@ -80,6 +80,7 @@ def _fill(cat: Catalogue) -> None:
             for i, (text, tags) in enumerate(rows)
         ]
         cat.replace_fragments(slug, [], fragments)
+    index(cat)  # what the tag flow does after the tag stage (pipeline.flows.tag)
 
 
 @pytest.fixture
@@ -241,11 +242,11 @@ def test_index_follows_replace_and_delete(cat: Catalogue) -> None:
 
 
 def test_reanalysis_when_analysis_changes(cat: Catalogue) -> None:
-    ensure_index(cat)
-    cat.set_search_columns([(r[0], "", "") for r in cat.fragment_texts()])
+    index(cat)
+    assert index(cat) == 0  # nothing new
+    cat.set_search_columns([(fid, "", "") for fid, _ in cat.unanalysed_fragments("")], "old")
     cat.conn.execute("DELETE FROM search_words")
-    cat.set_search_meta("analysis_version", "old")
-    assert ensure_index(cat) == 12
+    assert index(cat) == 12
     assert "symposia" in _top(cat, "symposium")[0]
     assert cat.search_words(["symposia"])  # the word analyses are kept again
 
@@ -288,7 +289,7 @@ def test_new_search_process_needs_no_word_tables(runner, filled_ws) -> None:
         "from pipeline.cli import cli\n"
         "for q in ('toernooi', 'natuur compensatie', 'hoe deelden ze risico\\'s', 'moed'):\n"
         "    cli(['search', q], prog_name='vlinder', standalone_mode=False)\n"
-        "from pipeline.analysis import tables_loaded\n"
+        "from pipeline.search.words import tables_loaded\n"
         "print('TABLES', tables_loaded(), 'simplemma' in sys.modules, 'wordfreq' in sys.modules)"
     )
     out = _run_python(code, filled_ws.root)
@@ -307,7 +308,7 @@ def test_cli_imports_stay_light() -> None:
     )
     assert _run_python(code, ROOT).strip() == "[]"
     from pipeline.cli.transcribe import ENGINES as CLI_ENGINES
-    from pipeline.transcribe import ENGINES
+    from pipeline.transcribe.options import ENGINES
 
     assert CLI_ENGINES == ENGINES
 
@@ -321,9 +322,9 @@ def test_pruned_scoring_ranks_the_same(cat: Catalogue, monkeypatch, query: str) 
     gives the same ranking and scores as scoring every variant everywhere."""
     tax = load_taxonomy()
     full = search(cat, query, SearchOptions(limit=4), tax)
-    monkeypatch.setattr(search_module, "COMMON_MIN_ROWS", 0)
-    monkeypatch.setattr(search_module, "COMMON_SHARE", 0.0)
-    monkeypatch.setattr(search_module, "SPLIT_WORTH", 0.0)
+    monkeypatch.setattr(ranking_module, "COMMON_MIN_ROWS", 0)
+    monkeypatch.setattr(ranking_module, "COMMON_SHARE", 0.0)
+    monkeypatch.setattr(ranking_module, "SPLIT_WORTH", 0.0)
     pruned = search(cat, query, SearchOptions(limit=4), tax)
     assert [(h.fragment_id, h.score) for h in pruned.hits] == [
         (h.fragment_id, h.score) for h in full.hits

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.models import Segment, Transcript, Word
-from pipeline.segment import (
+from pipeline.core.models import Segment, Transcript, Word
+from pipeline.evaluation.segmentation import (
+    evaluate_segmentation,
+    pk,
+    read_segmentation_jsonl,
+    window_diff,
+)
+from pipeline.tagging.segment import (
     SegmentOptions,
     Sentence,
     chapter_starts,
     chapter_summary,
-    evaluate_segmentation,
     group_fragments,
-    pk,
-    read_segmentation_jsonl,
     segment,
     sentences_of,
-    window_diff,
 )
-from pipeline.taxonomy import load_taxonomy
+from pipeline.tagging.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data"
 

@@ -22,12 +22,14 @@ from site_sample import (
 )
 from starlette.testclient import TestClient
 
-from pipeline import site as site_mod
-from pipeline.episodes import load_episode, save_episode
-from pipeline.models import Episode
-from pipeline.server import Watcher, create_app, snapshot
-from pipeline.site import assign_shards, build_site, fmt_seconds, fmt_time
-from pipeline.workspace import Workspace
+from pipeline.core.episodes import load_episode, save_episode
+from pipeline.core.models import Episode
+from pipeline.core.timefmt import clock, seconds_value
+from pipeline.core.workspace import Workspace
+from pipeline.service.messages import site_lines
+from pipeline.service.server import Watcher, create_app, snapshot
+from pipeline.site import build, pagefind, writer
+from pipeline.site.pagefind import assign_shards
 
 TALK_PAGE = "afleveringen/een-team-zonder-wij-zij/index.html"
 
@@ -35,7 +37,7 @@ TALK_PAGE = "afleveringen/een-team-zonder-wij-zij/index.html"
 @pytest.fixture
 def sample(tmp_path: Path) -> Workspace:
     ws = make_sample_workspace(tmp_path / "ws")
-    build_site(ws, base_url=BASE_URL)
+    build(ws, base_url=BASE_URL)
     return ws
 
 
@@ -44,16 +46,16 @@ def doc(ws: Workspace, rel: str) -> lxml.html.HtmlElement:
 
 
 def manifest(ws: Workspace) -> dict:
-    return json.loads((ws.state_dir / site_mod.MANIFEST).read_text())
+    return json.loads((ws.state_dir / writer.MANIFEST).read_text())
 
 
 def test_time_formats() -> None:
-    assert fmt_time(0) == "0:00"
-    assert fmt_time(754.9) == "12:34"
-    assert fmt_time(3723) == "1:02:03"
-    assert fmt_seconds(754.0) == "754"
-    assert fmt_seconds(754.25) == "754.2" or fmt_seconds(754.25) == "754.3"
-    assert fmt_seconds(-1) == "0"
+    assert clock(0) == "0:00"
+    assert clock(754.9) == "12:34"
+    assert clock(3723) == "1:02:03"
+    assert seconds_value(754.0) == "754"
+    assert seconds_value(754.25) == "754.2" or seconds_value(754.25) == "754.3"
+    assert seconds_value(-1) == "0"
 
 
 def test_every_page_is_dutch_accessible_and_links_resolve(sample: Workspace) -> None:
@@ -138,11 +140,11 @@ def test_user_text_is_escaped(sample: Workspace) -> None:
 
 
 def test_search_terms_add_dictionary_forms_and_compound_parts() -> None:
-    terms = site_mod.search_terms("En het sporttoernooi en drie symposia, met de frietkar.").split()
+    terms = pagefind.search_terms("En het sporttoernooi en drie symposia, met de frietkar.").split()
     assert {"sport", "toernooi", "symposium", "friet", "kar"} <= set(terms)
     # words Pagefind finds by its own stemming, and stopwords, are left out
     assert not {"sporttoernooi", "symposia", "het", "en", "de"} & set(terms)
-    assert site_mod.search_terms("") == ""
+    assert pagefind.search_terms("") == ""
 
 
 def test_search_terms_are_hidden_from_readers(sample: Workspace) -> None:
@@ -207,7 +209,7 @@ def test_home_page(sample: Workspace) -> None:
 
 
 def test_feeds_and_vlinder_feeds_are_linked(tmp_path: Path) -> None:
-    from pipeline.publish import build
+    from pipeline.flows import build
 
     ws = make_sample_workspace(tmp_path / "ws")
     build(ws, base_url=BASE_URL)
@@ -234,7 +236,7 @@ def test_audio_is_hard_linked_and_transcripts_copied(sample: Workspace) -> None:
 def test_search_index(sample: Workspace) -> None:
     m = manifest(sample)
     assert len(m["shards"]) == 1
-    bundle = sample.site_dir / "pagefind" / site_mod.shard_id(m["shards"][0])
+    bundle = sample.site_dir / "pagefind" / pagefind.shard_id(m["shards"][0])
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     assert list(entry["languages"]) == ["nl"]
     assert entry["languages"]["nl"]["page_count"] == 3  # only the episode pages
@@ -250,7 +252,7 @@ def test_search_index(sample: Workspace) -> None:
 
 def test_no_change_rebuilds_nothing(sample: Workspace) -> None:
     before = {p: p.stat().st_mtime_ns for p in sample.site_dir.rglob("*") if p.is_file()}
-    lines = build_site(sample, base_url=BASE_URL)
+    lines = site_lines(build(sample, base_url=BASE_URL))
     assert "0 bijgewerkt" in lines[0]
     assert "0 opnieuw geïndexeerd" in lines[1]
     after = {p: p.stat().st_mtime_ns for p in sample.site_dir.rglob("*") if p.is_file()}
@@ -276,7 +278,7 @@ def test_adding_one_episode_rerenders_what_it_touches(sample: Workspace) -> None
         ),
     )
     old = manifest(sample)
-    build_site(sample, base_url=BASE_URL)
+    build(sample, base_url=BASE_URL)
     new = manifest(sample)
     changed = {p for p in new["pages"] if new["pages"][p] != old["pages"].get(p)}
     assert f"afleveringen/{slug}/index.html" in changed
@@ -290,7 +292,7 @@ def test_adding_one_episode_rerenders_what_it_touches(sample: Workspace) -> None
 
 def test_removed_episode_disappears(sample: Workspace) -> None:
     shutil.rmtree(sample.episode_dir(INTERVIEW[0]))
-    build_site(sample, base_url=BASE_URL)
+    build(sample, base_url=BASE_URL)
     assert not (sample.site_dir / f"afleveringen/{INTERVIEW[0]}").exists()
     assert not (sample.site_dir / f"episodes/{INTERVIEW[0]}").exists()
     assert not (sample.site_dir / "sprekers/piet-bakker").exists()
@@ -300,8 +302,8 @@ def test_removed_episode_disappears(sample: Workspace) -> None:
 def test_template_change_rerenders_everything(
     sample: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(site_mod, "SITE_VERSION", "test")
-    lines = build_site(sample, base_url=BASE_URL)
+    monkeypatch.setattr(writer, "SITE_VERSION", "test")
+    lines = site_lines(build(sample, base_url=BASE_URL))
     assert " 0 ongewijzigd" in lines[0]
 
 
@@ -337,7 +339,7 @@ def test_adding_an_episode_reindexes_only_the_delta(sample: Workspace) -> None:
             created="2025-06-01T00:00:00+00:00",
         ),
     )
-    lines = build_site(sample, base_url=BASE_URL)
+    lines = site_lines(build(sample, base_url=BASE_URL))
     assert "1 opnieuw geïndexeerd" in lines[1]
     shards = manifest(sample)["shards"]
     assert shards[1] == [slug] and len(shards[0]) == 3
@@ -349,7 +351,7 @@ def test_adding_an_episode_reindexes_only_the_delta(sample: Workspace) -> None:
     # a change to an episode in the delta re-indexes the delta only
     ep = load_episode(sample, slug)
     save_episode(sample, Episode(**{**ep.__dict__, "title": "Nieuw gesprek"}))
-    lines = build_site(sample, base_url=BASE_URL)
+    lines = site_lines(build(sample, base_url=BASE_URL))
     assert "1 opnieuw geïndexeerd" in lines[1]
 
 

@@ -8,25 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.catalogue import open_catalogue
 from pipeline.cli import cli
-from pipeline.db import open_catalogue
-from pipeline.episodes import save_episode, update_episode
-from pipeline.errors import InputError, NotFoundError
-from pipeline.models import Episode, Fragment, Segment, Tag, Transcript
-from pipeline.tag import (
-    Overrides,
-    apply_overrides,
-    evaluate_tagging,
-    load_fragments,
-    parse_overrides,
-    read_tagging_jsonl,
-    sum_tags,
-    tag_episode,
-    tag_fragments,
-    tag_text,
-)
-from pipeline.taxonomy import load_taxonomy
-from pipeline.transcripts import write_transcript
+from pipeline.core.episodes import save_episode, update_episode
+from pipeline.core.errors import InputError, NotFoundError
+from pipeline.core.models import Episode, Fragment, Segment, Tag, Transcript
+from pipeline.evaluation.tagging import evaluate_tagging, read_tagging_jsonl
+from pipeline.flows import tag
+from pipeline.tagging.lexicon import sum_tags, tag_fragments, tag_text
+from pipeline.tagging.overrides import Overrides, apply_overrides, parse_overrides
+from pipeline.tagging.store import load_fragments
+from pipeline.tagging.taxonomy import load_taxonomy
+from pipeline.transcribe.store import write_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "tagging-dev.jsonl"
@@ -126,8 +119,8 @@ def test_one_word_next_to_engineering_still_tags(tax):
 
 
 def test_strict_context_must_be_boolean():
-    from pipeline.errors import TaxonomyError
-    from pipeline.taxonomy import parse_taxonomy
+    from pipeline.core.errors import TaxonomyError
+    from pipeline.tagging.taxonomy import parse_taxonomy
 
     base = (
         '[[vlinders]]\nid = "v"\ntitle = "V"\n[[ingredients]]\nid = "i"\nvlinder = "v"\n'
@@ -184,7 +177,7 @@ def test_parse_overrides_validates(tax):
 
 
 def test_apply_overrides():
-    from pipeline.models import Chapter
+    from pipeline.core.models import Chapter
 
     chapters = [Chapter(0, 0, 40, "A"), Chapter(1, 40, 80, "B")]
     frags = [
@@ -227,7 +220,8 @@ def _episode(ws, slug="lezing") -> None:
 
 def test_tag_episode_writes_file_and_catalogue(ws):
     _episode(ws)
-    chapters, fragments = tag_episode(ws, "lezing")
+    result = tag(ws, "lezing")
+    chapters, fragments = list(result.chapters), list(result.fragments)
     assert len(chapters) == 2 and fragments
     assert any("een-team" in ids(f.tags) for f in fragments)
     assert "een-team" in ids(chapters[0].tags) and chapters[1].tags == ()
@@ -245,15 +239,15 @@ def test_tag_episode_writes_file_and_catalogue(ws):
 
 def test_unchanged_episode_is_not_retagged_but_taxonomy_change_is(ws):
     _episode(ws)
-    tag_episode(ws, "lezing")
+    tag(ws, "lezing")
     path = ws.transcript_path("lezing", "tags.json")
     key = json.loads(path.read_text())["cache_key"]
     path.write_text(path.read_text().replace('"method"', '"method_note": 1, "method"'))
-    tag_episode(ws, "lezing")
+    tag(ws, "lezing")
     assert '"method_note"' in path.read_text()  # cached: file untouched
     text = ws.taxonomy_path.read_text().replace('"frietkar*",', '"frietkar*", "kroket*",')
     ws.taxonomy_path.write_text(text)
-    tag_episode(ws, "lezing")
+    tag(ws, "lezing")
     new = json.loads(path.read_text())
     assert new["cache_key"] != key and "method_note" not in new
     assert new["cache_key"].split(":")[0] == key.split(":")[0]  # same transcript
@@ -261,7 +255,7 @@ def test_unchanged_episode_is_not_retagged_but_taxonomy_change_is(ws):
 
 def test_overrides_survive_a_rerun(ws):
     _episode(ws)
-    tag_episode(ws, "lezing")
+    tag(ws, "lezing")
     update_episode(
         ws,
         "lezing",
@@ -274,7 +268,8 @@ def test_overrides_survive_a_rerun(ws):
         },
     )
     for force in (False, True):
-        chapters, fragments = tag_episode(ws, "lezing", force=force)
+        result = tag(ws, "lezing", force=force)
+        chapters, fragments = list(result.chapters), list(result.fragments)
         assert chapters[0].title == "Eén team"
         assert "bestuurlijk-lef" in ids(fragments[0].tags)
         assert "bestuurlijk-lef" in ids(chapters[0].tags)
@@ -284,9 +279,9 @@ def test_overrides_survive_a_rerun(ws):
 def test_missing_transcript_and_episode(ws):
     save_episode(ws, Episode(slug="leeg", title="Leeg", date=dt.date(2025, 1, 1), guid="g"))
     with pytest.raises(NotFoundError, match="nog geen transcript"):
-        tag_episode(ws, "leeg")
+        tag(ws, "leeg")
     with pytest.raises(NotFoundError):
-        tag_episode(ws, "bestaat-niet")
+        tag(ws, "bestaat-niet")
     assert load_fragments(ws, "leeg") is None
 
 

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import TaxonomyError
-from pipeline.taxonomy import DEFAULT_TAXONOMY, load_taxonomy, load_taxonomy_file, parse_taxonomy
+from pipeline.core.errors import TaxonomyError
+from pipeline.tagging.taxonomy import (
+    DEFAULT_TAXONOMY,
+    load_taxonomy,
+    load_taxonomy_file,
+    parse_taxonomy,
+)
 
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "ingredients.md"
 SPEC_IDS = {

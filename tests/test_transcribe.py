@@ -18,28 +18,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.catalogue import open_catalogue
 from pipeline.cli import cli
-from pipeline.db import open_catalogue
-from pipeline.episodes import save_episode
-from pipeline.errors import ModelError, TranscriptError
-from pipeline.models import Episode
-from pipeline.transcribe import (
-    SAMPLE_RATE,
-    ChunkState,
-    TranscribeOptions,
-    cache_key,
-    episode_options,
-    load_glossary,
-    stream_chunks,
-    transcribe_episode,
-)
-from pipeline.transcripts import edited_files, load_transcript, read_transcript_json
-from pipeline.whisper_model import (
+from pipeline.core.episodes import save_episode
+from pipeline.core.errors import ModelError, TranscriptError
+from pipeline.core.models import Episode
+from pipeline.core.workspace import Workspace
+from pipeline.transcribe.glossary import load_glossary
+from pipeline.transcribe.options import TranscribeOptions, cache_key
+from pipeline.transcribe.stage import ChunkState, episode_options, transcribe
+from pipeline.transcribe.store import edited_files, load_transcript, read_transcript_json
+from pipeline.transcribe.streaming import SAMPLE_RATE, stream_chunks
+from pipeline.transcribe.weights.models import (
     BUNDLED_SHA256,
     materialise_bundled,
     resolve_model,
 )
-from pipeline.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,7 +147,7 @@ def test_model_errors_are_one_dutch_line(ws: Workspace, tmp_path: Path) -> None:
     # a name is downloaded where a network exists; offline a clear error (no network here)
     spec = resolve_model("tiny", "faster-whisper", ws.cache_dir)
     assert spec.kind == "name"
-    from pipeline.whisper_model import load_faster_whisper
+    from pipeline.transcribe.weights.models import load_faster_whisper
 
     try:
         load_faster_whisper(spec)
@@ -176,16 +170,16 @@ def test_bundled_model_is_verified_and_repaired(tmp_path: Path) -> None:
         fh.seek(1000)
         fh.write(b"\x00\x01\x02")
     materialise_bundled(models)
-    from pipeline.whisper_model import file_sha256
+    from pipeline.transcribe.weights.models import file_sha256
 
     assert file_sha256(model_bin) == BUNDLED_SHA256
 
 
 def test_audio_hash_ignores_id3_tags(tmp_path: Path, speech_wav: Path) -> None:
     """The feed stage writes ID3 chapters into the MP3: its bytes change, its audio does not."""
-    from pipeline.chapters import write_id3_chapters
-    from pipeline.models import Chapter
-    from pipeline.whisper_model import file_sha256
+    from pipeline.core.models import Chapter
+    from pipeline.feed.chapters import write_id3_chapters
+    from pipeline.transcribe.weights.models import file_sha256
 
     mp3 = _mp3(speech_wav, tmp_path / "a.mp3")
     whole, audio = file_sha256(mp3), file_sha256(mp3, tmp_path, audio_only=True)
@@ -209,8 +203,8 @@ def test_person_transcripts_are_kept(
 ) -> None:
     """An imported transcript (a person's, exact) is not replaced by Whisper without --force;
     `transcribe --all` skips it and succeeds. Refused before any model is loaded."""
-    from pipeline.transcribe import import_transcript
-    from pipeline.transcripts import ProtectedTranscriptError
+    from pipeline.core.errors import ProtectedTranscriptError
+    from pipeline.transcribe.stage import import_transcript
 
     add_episode(ws, speech_wav)
     srt = tmp_path / "mens.srt"
@@ -219,7 +213,7 @@ def test_person_transcripts_are_kept(
     path = ws.transcript_path("lezing", "json")
     before = path.read_text("utf-8")
     with pytest.raises(ProtectedTranscriptError, match="geïmporteerd.*--force"):
-        transcribe_episode(ws, "lezing")
+        transcribe(ws, "lezing")
     result = runner.invoke(cli, ["-w", str(ws.root), "transcribe", "--all"])
     assert result.exit_code == 0, result.output
     assert result.output == (
@@ -231,9 +225,10 @@ def test_person_transcripts_are_kept(
     assert "Traceback" not in one.output
     assert path.read_text("utf-8") == before
     # what `vlinder add` does after ingest says so too, and does not fail
-    from pipeline import process
+    from pipeline import flows
+    from pipeline.service.messages import process_lines
 
-    lines = process.after_ingest(ws, "lezing")
+    lines = process_lines(flows.process(ws, "lezing"))
     assert lines[0].startswith("Transcript behouden: transcripts/lezing.json is een geïmp")
     assert path.read_text("utf-8") == before
 
@@ -265,13 +260,13 @@ def test_progress_bar_only_on_a_terminal_and_ends_its_line() -> None:
 def test_malloc_arenas_are_limited(monkeypatch: pytest.MonkeyPatch) -> None:
     """glibc's default arenas let the peak RSS grow chunk after chunk on long recordings
     (benchmarks/results/transcribe.md); the stage limits them unless the user set a value."""
-    from pipeline.transcribe import limit_malloc_arenas
+    from pipeline.transcribe.engines import limit_malloc_arenas
 
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert limit_malloc_arenas() is False
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert limit_malloc_arenas() is (sys.platform == "linux")
-    from pipeline.transcribe import tune_memory
+    from pipeline.transcribe.engines import tune_memory
 
     monkeypatch.delenv("MKL_DISABLE_FAST_MM", raising=False)
     tune_memory()
@@ -283,7 +278,7 @@ def test_malloc_arenas_are_limited(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc_trim")
 def test_free_heap_pages_go_back_after_a_chunk() -> None:
-    from pipeline.transcribe import release_free_memory
+    from pipeline.transcribe.engines import release_free_memory
 
     blocks = [bytes(10_000) for _ in range(5_000)]  # 50 MB on the malloc heap (< mmap size)
     del blocks
@@ -299,7 +294,7 @@ def test_transcribe_episode_writes_every_format(
 ) -> None:
     add_episode(ws, speech_wav)
     seen: list[tuple[float, float]] = []
-    result = transcribe_episode(ws, "lezing", progress=lambda d, t: seen.append((d, t)))
+    result = transcribe(ws, "lezing", progress=lambda d, t: seen.append((d, t)))
     assert result.status == "transcribed" and result.segments >= 1
     for ext in ("json", "vtt", "srt", "txt", "podcast.json"):
         assert ws.transcript_path("lezing", ext).exists()
@@ -330,14 +325,14 @@ def test_transcribe_episode_writes_every_format(
 
     # the same key again: a no-op that touches nothing
     stamps = {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
-    again = transcribe_episode(ws, "lezing")
+    again = transcribe(ws, "lezing")
     assert again.status == "cached"
     assert stamps == {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
     # a deleted format comes back from the JSON, without transcribing
     srt = ws.transcript_path("lezing", "srt")
     before = srt.read_text()
     srt.unlink()
-    assert transcribe_episode(ws, "lezing").status == "cached"
+    assert transcribe(ws, "lezing").status == "cached"
     assert srt.read_text() == before
 
     # a producer corrects the VTT; new options do not overwrite it without --force
@@ -345,12 +340,12 @@ def test_transcribe_episode_writes_every_format(
     vtt.write_text(vtt.read_text().replace("<v Anne Bakker>", "<v Anne Bakker>Hallo! ", 1))
     other = replace(episode_options(ws), beam_size=1)
     with pytest.raises(TranscriptError, match="met de hand bewerkt.*--force"):
-        transcribe_episode(ws, "lezing", options=other)
+        transcribe(ws, "lezing", options=other)
     assert "Hallo!" in vtt.read_text()
     assert load_transcript(ws, "lezing").text.startswith("Hallo!")
     # still a no-op with the options it was made with: the edit stays
-    assert transcribe_episode(ws, "lezing").status == "cached"
-    forced = transcribe_episode(ws, "lezing", options=other, force=True)
+    assert transcribe(ws, "lezing").status == "cached"
+    forced = transcribe(ws, "lezing", options=other, force=True)
     assert forced.status == "transcribed" and forced.key != result.key
     assert "Hallo!" not in vtt.read_text() and edited_files(ws, "lezing") == []
 
@@ -361,31 +356,31 @@ def test_chapters_in_the_mp3_and_web_corrections_keep_the_cache(
 ) -> None:
     """Building feeds writes ID3 chapters into the MP3: transcribing again is still a no-op.
     A correction made in the web app is a person's: another model does not replace it."""
-    from pipeline.chapters import read_id3_chapters, write_id3_chapters
-    from pipeline.models import Chapter
-    from pipeline.transcripts import ProtectedTranscriptError
-    from pipeline.webapp.editing import save_transcript
+    from pipeline.core.errors import ProtectedTranscriptError
+    from pipeline.core.models import Chapter
+    from pipeline.feed.chapters import read_id3_chapters, write_id3_chapters
+    from pipeline.service.webapp.editing import save_transcript
 
     add_episode(ws, speech_wav)
-    first = transcribe_episode(ws, "lezing")
+    first = transcribe(ws, "lezing")
     assert first.status == "transcribed"
     mp3 = ws.episode_dir("lezing") / "lezing.mp3"
     before = mp3.read_bytes()
     assert write_id3_chapters(mp3, [Chapter(0, 0.0, 3.0, "Welkom"), Chapter(1, 3.0, 6.0, "Dijk")])
     assert mp3.read_bytes() != before and len(read_id3_chapters(mp3)) == 2
     stamps = {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
-    again = transcribe_episode(ws, "lezing")
+    again = transcribe(ws, "lezing")
     assert again.status == "cached" and again.key == first.key
     assert stamps == {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
 
     # the producer corrects the first sentence in the web app
     save_transcript(ws, "lezing", {"seg_0": "Welkom bij de podcast van Vlinder."})
-    assert transcribe_episode(ws, "lezing").status == "cached"  # same key: nothing to do
+    assert transcribe(ws, "lezing").status == "cached"  # same key: nothing to do
     other = replace(episode_options(ws), beam_size=1)
     with pytest.raises(ProtectedTranscriptError, match="met de hand verbeterd.*--force"):
-        transcribe_episode(ws, "lezing", options=other)
+        transcribe(ws, "lezing", options=other)
     assert load_transcript(ws, "lezing").segments[0].text == "Welkom bij de podcast van Vlinder."
-    forced = transcribe_episode(ws, "lezing", options=other, force=True)
+    forced = transcribe(ws, "lezing", options=other, force=True)
     assert forced.status == "transcribed"
     assert "van Vlinder" not in load_transcript(ws, "lezing").text
 
@@ -464,7 +459,7 @@ def test_resume_after_kill(ws: Workspace, fw_model: object, long_mp3: Path) -> N
     assert done_before >= 1
 
     opts = episode_options(ws, chunk_seconds=6.0)
-    result = transcribe_episode(ws, "lezing", options=opts)
+    result = transcribe(ws, "lezing", options=opts)
     assert result.status == "transcribed"
     assert result.resumed_chunks == done_before
     assert result.chunks >= 4
@@ -534,7 +529,7 @@ def test_openai_whisper_engine(ws: Workspace, tiny_checkpoint: Path, speech_wav:
     add_episode(ws, speech_wav)
     # a random model fails every check: no fallback decoding
     opts = tiny_options(ws, tiny_checkpoint, temperature=(0.0,))
-    result = transcribe_episode(ws, "lezing", options=opts)
+    result = transcribe(ws, "lezing", options=opts)
     assert result.status == "transcribed" and result.engine == "openai-whisper"
     data = read_transcript_json(ws, "lezing")
     assert data["engine"] == "openai-whisper"
@@ -547,7 +542,7 @@ def test_openai_whisper_engine(ws: Workspace, tiny_checkpoint: Path, speech_wav:
         for w in seg["words"]:
             assert set(w) == {"start", "end", "text", "probability"}
     assert ws.transcript_path("lezing", "vtt").read_text().startswith("WEBVTT")
-    assert transcribe_episode(ws, "lezing", options=opts).status == "cached"
+    assert transcribe(ws, "lezing", options=opts).status == "cached"
 
 
 def test_fallback_sampling_is_reproducible(
@@ -559,14 +554,14 @@ def test_fallback_sampling_is_reproducible(
     opts = tiny_options(ws, tiny_checkpoint, temperature=(0.0, 0.5))
     texts = []
     for _ in range(2):
-        transcribe_episode(ws, "lezing", options=opts, force=True)
+        transcribe(ws, "lezing", options=opts, force=True)
         texts.append([s["text"] for s in read_transcript_json(ws, "lezing")["segments"]])
     assert texts[0] and texts[0] == texts[1]
 
 
 def test_openai_whisper_missing_model_is_clear(ws: Workspace) -> None:
     pytest.importorskip("whisper")
-    from pipeline.whisper_model import load_openai_whisper
+    from pipeline.transcribe.weights.models import load_openai_whisper
 
     spec = resolve_model("geen-bestaand-model", "openai-whisper", ws.cache_dir)
     with pytest.raises(ModelError, match="onbekend openai-whisper-model"):

@@ -12,28 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import process
-from pipeline.db import open_catalogue
-from pipeline.episodes import save_episode
-from pipeline.errors import TranscriptError
-from pipeline.models import Episode, Segment, Transcript, Word
-from pipeline.transcribe import import_transcript
-from pipeline.transcripts import (
-    edited_files,
+from pipeline import flows
+from pipeline.catalogue import open_catalogue
+from pipeline.core.episodes import save_episode
+from pipeline.core.errors import TranscriptError
+from pipeline.core.models import Episode, Segment, Transcript, Word
+from pipeline.core.workspace import Workspace
+from pipeline.evaluation.asr import edit_distance, normalise, number_words, word_error_rate
+from pipeline.service.messages import process_lines
+from pipeline.transcribe.formats.readers import (
     estimate_words,
-    load_transcript,
     parse_srt,
     parse_transcript_file,
     parse_vtt,
-    split_sentences,
-    to_podcast_json,
-    to_srt,
-    to_text,
-    to_vtt,
-    write_transcript,
 )
-from pipeline.wer import edit_distance, normalise, number_words, word_error_rate
-from pipeline.workspace import Workspace
+from pipeline.transcribe.formats.sentences import split_sentences
+from pipeline.transcribe.formats.writers import to_podcast_json, to_srt, to_text, to_vtt
+from pipeline.transcribe.stage import import_transcript
+from pipeline.transcribe.store import edited_files, load_transcript, write_transcript
 
 TEXT = (
     "Welkom bij de podcast over de dijkversterking tussen Gorinchem en Waardenburg. "
@@ -322,7 +318,7 @@ def test_malformed_transcripts_name_the_line(
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(TranscriptError) as info:
-        process.check_transcript_file(path)
+        flows.check_transcript_file(path)
     message = str(info.value)
     assert f"regel {line}:" in message, message
     assert fragment in message
@@ -349,7 +345,7 @@ def test_after_ingest_imports_and_keeps_human_edits(ws: Workspace, tmp_path: Pat
     make_episode(ws, speakers=("Anne Bakker",))
     vtt = tmp_path / "t.vtt"
     vtt.write_text(VTT, encoding="utf-8")
-    lines = process.after_ingest(ws, "lezing", transcript_file=vtt)
+    lines = process_lines(flows.process(ws, "lezing", transcript_file=vtt))
     assert lines[0].startswith("Transcript geïmporteerd: 2 segmenten")
     # then tagging runs on it (pipeline.tag, written by the tagging stage)
     assert any(line.startswith("Getagd:") for line in lines[1:]), lines
@@ -375,7 +371,9 @@ def test_after_ingest_imports_and_keeps_human_edits(ws: Workspace, tmp_path: Pat
 
 def test_after_ingest_without_transcription_does_nothing(ws: Workspace) -> None:
     make_episode(ws)
-    assert process.after_ingest(ws, "lezing", transcribe=False) == []
+    result = flows.process(ws, "lezing", transcribe_audio=False)
+    assert result.transcript is None and result.tags is None
+    assert process_lines(result) == []
     assert load_transcript(ws, "lezing") is None
 
 
@@ -426,14 +424,14 @@ def test_wer() -> None:
 
 
 def test_web_app_correction_is_saved_as_a_human_edit(ws: Workspace) -> None:
-    from pipeline.transcripts import (
-        ProtectedTranscriptError,
+    from pipeline.core.errors import ProtectedTranscriptError
+    from pipeline.service.webapp.editing import save_transcript
+    from pipeline.transcribe.store import (
         human_source,
         protected_reason,
         read_transcript_json,
         save_corrected_transcript,
     )
-    from pipeline.webapp.editing import save_transcript
 
     make_episode(ws)
     write_transcript(ws, "lezing", sample_transcript())

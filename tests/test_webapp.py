@@ -26,10 +26,12 @@ from markupsafe import escape
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from pipeline import jobs
-from pipeline.episodes import load_episode
-from pipeline.webapp import auth, mount
-from pipeline.workspace import Workspace, init_workspace
+from pipeline.core.episodes import load_episode
+from pipeline.core.models import EpisodeMeta
+from pipeline.core.workspace import Workspace
+from pipeline.flows import init as init_workspace
+from pipeline.service import jobs
+from pipeline.service.webapp import auth, mount
 
 ROOT = Path(__file__).resolve().parent.parent
 P = "/producent"
@@ -39,7 +41,7 @@ P = "/producent"
 def make_app(ws: Workspace) -> Starlette:
     """The real server app with the producer area (the bare mount if the server is absent)."""
     try:
-        from pipeline.server import create_app
+        from pipeline.service.server import create_app
     except ImportError:
         app = Starlette()
         mount(app, ws)
@@ -438,7 +440,7 @@ def test_job_runs_all_stages_then_failure_and_retry(
     broken.settings_path.write_text(
         settings.replace('model = "base"', 'model = "bestaat-niet-model"'), encoding="utf-8"
     )
-    job = jobs.queue_recording(broken, clip, title="Eén team", speakers=("Ann",))
+    job = jobs.queue_recording(broken, clip, EpisodeMeta(title="Eén team", speakers=("Ann",)))
     done = jobs.run_job(broken, job.id)
     assert done.state == "failed" and done.stage == "transcribe"
     assert done.error and "\n" not in done.error and "Traceback" not in done.error
@@ -490,7 +492,7 @@ def test_a_restarted_worker_completes_a_job_it_was_killed_in(
         "Dit is een wat langere opname om te testen dat een taak een herstart overleeft. " * 3,
         tmp_path / "lang.wav",
     )
-    job = jobs.queue_recording(pws, longer, title="Herstart")
+    job = jobs.queue_recording(pws, longer, EpisodeMeta(title="Herstart"))
     cmd = [sys.executable, "-m", "pipeline", "-w", str(pws.root), "worker"]
     worker = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -526,7 +528,7 @@ def test_in_process_worker_picks_up_uploads(pws: Workspace, clip: Path) -> None:
     worker = jobs.InProcessWorker(pws)
     worker.start()
     try:
-        job = jobs.queue_recording(pws, clip, title="Via de worker")
+        job = jobs.queue_recording(pws, clip, EpisodeMeta(title="Via de worker"))
         done = wait_for(pws, job.id, ("done", "failed"))
     finally:
         worker.stop(timeout=120)
@@ -542,10 +544,10 @@ def test_edits_land_in_the_cli_files_and_publish_shows_them(
     import json
     import tomllib
 
-    from pipeline.tag import load_fragments
-    from pipeline.transcripts import load_transcript
+    from pipeline.tagging.store import load_fragments
+    from pipeline.transcribe.store import load_transcript
 
-    done = jobs.run_job(pws, jobs.queue_recording(pws, clip, title="Eerste titel").id)
+    done = jobs.run_job(pws, jobs.queue_recording(pws, clip, EpisodeMeta(title="Eerste titel")).id)
     assert done.state == "done", done.error
     slug = done.slug
     csrf = login(client, pws)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.episodes import (
+from pipeline.core.episodes import (
     episode_from_toml,
     episode_to_toml,
     load_episode,
@@ -14,11 +14,11 @@ from pipeline.episodes import (
     save_episode,
     slugify,
 )
-from pipeline.errors import InputError, NotFoundError, WorkspaceError
-from pipeline.models import Episode, Loudness
-from pipeline.settings import load_settings
-from pipeline.text import fold, stems, tokens
-from pipeline.workspace import Workspace, atomic_write_text, resolve_workspace, staging_dir
+from pipeline.core.errors import InputError, NotFoundError, WorkspaceError
+from pipeline.core.models import Episode, Loudness
+from pipeline.core.settings import load_settings
+from pipeline.core.text import fold, stems, tokens
+from pipeline.core.workspace import Workspace, atomic_write_text, resolve_workspace, staging_dir
 
 
 def test_init_makes_folders_and_settings(ws: Workspace) -> None:

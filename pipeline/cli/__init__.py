@@ -1,7 +1,7 @@
 """The ``vlinder`` command: a thin click layer over the pipeline.
 
 Each command parses its options, calls one core function and prints the result. Core errors
-(:class:`pipeline.errors.VlinderError`) become one-line ``click.ClickException`` messages here
+(:class:`pipeline.core.errors.VlinderError`) become one-line ``click.ClickException`` messages here
 and nowhere else. Commands live in the modules of this package, one per stage.
 """
 
@@ -13,9 +13,10 @@ from typing import Any
 
 import click
 
+from pipeline.core.errors import VlinderError
+from pipeline.core.workspace import Workspace, resolve_workspace
+
 from .. import __version__
-from ..errors import VlinderError
-from ..workspace import Workspace, resolve_workspace
 
 
 class VlinderClickError(click.ClickException):

@@ -20,9 +20,10 @@ def build_command(ctx: Context, base_url: str | None) -> None:
 
     Stopt met een foutmelding als een feed ongeldig zou worden; feeds/ blijft dan zoals hij was.
     """
-    from ..publish import build
+    from pipeline.flows import build
+    from pipeline.service.messages import build_lines
 
-    for line in build(ctx.ws, base_url=base_url):
+    for line in build_lines(build(ctx.ws, base_url=base_url)):
         click.echo(line)
 
 
@@ -38,7 +39,7 @@ def check_command(ctx: Context, allow_http: bool) -> None:
 
     Elk probleem komt op een eigen regel; de exitcode is 1 als er problemen zijn.
     """
-    from ..check import check_feeds
+    from pipeline.feed.check import check_feeds
 
     problems = check_feeds(ctx.ws, allow_http=allow_http)
     for line in problems:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from pipeline.core.timefmt import clock
+
 from . import Context, pass_ctx
 
-
-def _mmss(seconds: float) -> str:
-    total = int(round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+if TYPE_CHECKING:
+    from pipeline.ingest import IngestResult
 
 
 def _lufs(value: float | None, unit: str) -> str:
@@ -29,27 +28,27 @@ def _lufs(value: float | None, unit: str) -> str:
 
 
 @contextlib.contextmanager
-def _progressbar(label: str) -> Iterator[object]:
-    """A click progress bar on stderr, driven by ``progress(done_s, total_s)`` callbacks."""
-    state: dict[str, object] = {"bar": None, "done": 0}
+def _progressbars(labels: dict[str, str]) -> Iterator[Callable[[str, float, float], None]]:
+    """Click progress bars on stderr, one per stage, driven by ``progress(stage, done_s,
+    total_s)`` callbacks; a bar ends when the next stage reports (only on a terminal)."""
     stack = contextlib.ExitStack()
+    state: dict[str, Any] = {"stage": None, "bar": None, "done": 0}
+    interactive = sys.stderr.isatty()
 
-    stderr = sys.stderr
-    interactive = stderr.isatty()
-
-    def progress(done: float, total: float) -> None:
+    def progress(stage: str, done: float, total: float) -> None:
         if total <= 0 or not interactive:
             return
-        bar = state["bar"]
-        if bar is None:
-            bar = stack.enter_context(
-                click.progressbar(length=1000, label=label, file=stderr, width=30)
+        if state["stage"] != stage:
+            stack.close()
+            state.update(stage=stage, done=0)
+            state["bar"] = stack.enter_context(
+                click.progressbar(
+                    length=1000, label=labels.get(stage, stage), file=sys.stderr, width=30
+                )
             )
-            state["bar"] = bar
         step = int(1000 * min(done, total) / total)
-        delta = step - int(state["done"])  # type: ignore[call-overload]
-        if delta > 0:
-            bar.update(delta)  # type: ignore[attr-defined]
+        if step > state["done"]:
+            state["bar"].update(step - state["done"])
             state["done"] = step
 
     with stack:
@@ -60,9 +59,9 @@ def _progressbar(label: str) -> Iterator[object]:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init_cmd(directory: Path) -> None:
     """Maak een nieuwe werkruimte in DIRECTORY (mappen, vlinder.toml, taxonomie)."""
-    from ..workspace import init_workspace
+    from pipeline.flows import init
 
-    ws = init_workspace(directory)
+    ws = init(directory)
     click.echo(f"Werkruimte klaar in {ws.root}")
     click.echo(f"Pas {ws.settings_path.name} aan (titel, auteur, e-mail, base_url).")
 
@@ -119,60 +118,52 @@ def add_cmd(
     RECORDING mag wav, mp3, m4a/aac, ogg/opus, flac of een video met geluid (mp4, mov) zijn.
     Drukt de slug van de nieuwe aflevering af.
     """
-    from .. import process
-    from ..episodes import parse_date
-    from ..ingest import EpisodeInput, ingest
+    from pipeline import flows
+    from pipeline.core.episodes import parse_date
+    from pipeline.core.models import EpisodeMeta
+    from pipeline.service.messages import process_lines
 
     ws = ctx.ws
-    parsed_date = parse_date(date) if date else None
-    if queue:
-        from ..jobs import queue_recording
-
-        if transcript is not None or force:
-            raise click.UsageError("--queue gaat niet samen met --transcript of --force")
-        job = queue_recording(
-            ws,
-            recording,
-            title=title,
-            date=parsed_date.isoformat() if parsed_date else "",
-            speakers=speakers,
-            description=description,
-            event=event,
-            kind=kind,
-            transcribe=not no_transcribe,
-        )
-        click.echo(job.id)
-        click.echo("In de wachtrij gezet; volg de taak met `vlinder jobs`.", err=True)
-        return
-    if transcript is not None:
-        process.check_transcript_file(transcript)
-    meta = EpisodeInput(
+    meta = EpisodeMeta(
         title=title,
-        date=parsed_date,
+        date=parse_date(date) if date else None,
         speakers=speakers,
         description=description,
         event=event,
         kind=kind,
     )
-    with _progressbar("Audio normaliseren") as progress:
-        result = ingest(ws, recording, meta, force=force, progress=progress)  # type: ignore[arg-type]
-    for warning in result.warnings:
-        click.echo(f"Waarschuwing: {warning}", err=True)
-    if result.resumed:
-        click.echo(
-            f"Deze opname was al (deels) toegevoegd; aflevering '{result.episode.slug}' is afgemaakt.",
-            err=True,
-        )
-    click.echo(result.episode.slug)
-    with _progressbar("Uitschrijven") as progress:
-        lines = process.after_ingest(
+    if queue:
+        from pipeline.service.jobs import queue_recording
+
+        if transcript is not None or force:
+            raise click.UsageError("--queue gaat niet samen met --transcript of --force")
+        job = queue_recording(ws, recording, meta, transcribe=not no_transcribe)
+        click.echo(job.id)
+        click.echo("In de wachtrij gezet; volg de taak met `vlinder jobs`.", err=True)
+        return
+    def ingested(result: IngestResult) -> None:
+        for warning in result.warnings:
+            click.echo(f"Waarschuwing: {warning}", err=True)
+        if result.resumed:
+            click.echo(
+                f"Deze opname was al (deels) toegevoegd; aflevering '{result.episode.slug}' "
+                "is afgemaakt.",
+                err=True,
+            )
+        click.echo(result.episode.slug)
+
+    with _progressbars({"ingest": "Audio normaliseren", "transcribe": "Uitschrijven"}) as progress:
+        added = flows.add(
             ws,
-            result.episode.slug,
-            transcribe=not no_transcribe,
+            recording,
+            meta,
+            force=force,
+            transcribe_audio=not no_transcribe,
             transcript_file=transcript,
-            progress=progress,  # type: ignore[arg-type]
+            on_ingested=ingested,
+            progress=progress,
         )
-    for line in lines:
+    for line in process_lines(added.process):
         click.echo(line)
 
 
@@ -180,7 +171,7 @@ _STATUS = {"done": "✓", "failed": "✗", "running": "…", "pending": "·", "s
 
 
 def _stage_cells(stages: dict[str, object]) -> list[str]:
-    from ..db import STAGES
+    from pipeline.catalogue import STAGES
 
     cells = []
     for stage in STAGES:
@@ -190,26 +181,22 @@ def _stage_cells(stages: dict[str, object]) -> list[str]:
     return cells
 
 
-def _catalogue_stages(ctx: Context) -> dict[str, dict[str, object]]:
-    from ..db import open_catalogue
+def _catalogue_stages(ctx: Context) -> dict[str, dict[str, Any]]:
+    from pipeline.catalogue import open_catalogue
 
     ws = ctx.ws
     if not ws.catalogue_path.exists():
         return {}
     with open_catalogue(ws) as cat:
-        rows = cat.query("SELECT * FROM stages")
-    out: dict[str, dict[str, object]] = {}
-    for row in rows:
-        out.setdefault(row["slug"], {})[row["stage"]] = row
-    return out
+        return cat.all_stages()
 
 
 @click.command("list")
 @pass_ctx
 def list_cmd(ctx: Context) -> None:
     """Toon alle afleveringen: slug, datum, titel, duur en de status per stap."""
-    from ..db import STAGES
-    from ..episodes import list_episodes
+    from pipeline.catalogue import STAGES
+    from pipeline.core.episodes import list_episodes
 
     episodes = list_episodes(ctx.ws)
     if not episodes:
@@ -225,7 +212,7 @@ def list_cmd(ctx: Context) -> None:
                 ep.slug,
                 ep.date.isoformat(),
                 title,
-                _mmss(ep.duration),
+                clock(ep.duration),
                 *_stage_cells(stages.get(ep.slug, {})),
             ]
         )
@@ -243,8 +230,8 @@ def list_cmd(ctx: Context) -> None:
 @pass_ctx
 def show_cmd(ctx: Context, slug: str) -> None:
     """Toon de metadata, het luidheidsrapport en de status van een aflevering."""
-    from ..db import STAGES
-    from ..episodes import load_episode
+    from pipeline.catalogue import STAGES
+    from pipeline.core.episodes import load_episode
 
     ws = ctx.ws
     ep = load_episode(ws, slug)
@@ -256,7 +243,7 @@ def show_cmd(ctx: Context, slug: str) -> None:
         ("Soort", ep.kind),
         ("Evenement", ep.event or "-"),
         ("Beschrijving", ep.description or "-"),
-        ("Duur", _mmss(ep.duration)),
+        ("Duur", clock(ep.duration)),
         ("Audio", f"{ws.episode_dir(slug).relative_to(ws.root)}/{ep.audio_file}"),
         ("Grootte", f"{ep.audio_bytes / 1024 / 1024:.1f} MB"),
         ("Bronbestand", ep.source_name or "-"),
@@ -305,8 +292,9 @@ def _confirm(question: str) -> bool:
 @pass_ctx
 def remove_cmd(ctx: Context, slug: str, yes: bool) -> None:
     """Verwijder een aflevering: de map, de transcripten en de catalogusregels."""
-    from ..episodes import load_episode, remove_episode
-    from ..errors import NotFoundError, WorkspaceError
+    from pipeline.core.episodes import load_episode
+    from pipeline.core.errors import NotFoundError, WorkspaceError
+    from pipeline.flows import remove
 
     ws = ctx.ws
     try:
@@ -318,7 +306,7 @@ def remove_cmd(ctx: Context, slug: str, yes: bool) -> None:
     if not yes and not _confirm(f"Aflevering {label} verwijderen?"):
         click.echo("Niets verwijderd.")
         return
-    removed = remove_episode(ws, slug)
+    removed = remove(ws, slug)
     click.echo(f"Verwijderd: {slug} ({len(removed)} onderdelen)")
 
 
@@ -326,13 +314,13 @@ def remove_cmd(ctx: Context, slug: str, yes: bool) -> None:
 @pass_ctx
 def reindex_cmd(ctx: Context) -> None:
     """Bouw de catalogus opnieuw op uit de bestanden (episode.toml, transcripten)."""
-    from ..errors import WorkspaceError
-    from ..reindex import reindex
+    from pipeline.core.errors import WorkspaceError
+    from pipeline.flows import reindex
 
     report = reindex(ctx.ws)
     click.echo(f"{len(report.indexed)} afleveringen geïndexeerd, {len(report.removed)} verwijderd.")
-    for problem in report.problems:
-        click.echo(f"Probleem: {problem}", err=True)
+    for slug, problem in report.problems:
+        click.echo(f"Probleem: {slug}: {problem}", err=True)
     if report.problems:
         raise WorkspaceError(f"{len(report.problems)} afleveringen konden niet worden gelezen")
 

@@ -15,7 +15,7 @@ def worker_cmd(ctx: Context) -> None:
     Eén taak tegelijk. Stop met Ctrl-C: de lopende taak wordt afgemaakt. Taken die een
     afgebroken worker liet liggen, worden bij de start opnieuw in de wachtrij gezet.
     """
-    from ..jobs import run_worker
+    from pipeline.service.jobs import run_worker
 
     ws = ctx.ws
     queue = ws.settings.server.queue
@@ -36,7 +36,7 @@ def worker_cmd(ctx: Context) -> None:
 @pass_ctx
 def jobs_cmd(ctx: Context, limit: int, retry_id: str | None) -> None:
     """Toon de taken in de wachtrij: status, stap en voortgang."""
-    from ..jobs import list_jobs, retry
+    from pipeline.service.jobs import list_jobs, retry
 
     ws = ctx.ws
     if retry_id:

@@ -7,15 +7,10 @@ from pathlib import Path
 
 import click
 
+from pipeline.core.timefmt import clock
+
 from . import Context, pass_ctx
 from .evaluate import eval_group
-
-
-def _time(seconds: float) -> str:
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
 @click.command("search")
@@ -52,9 +47,9 @@ def search_command(
     samenstellingen en verwante woorden tellen mee. Zonder QUERY toont het de fragmenten met
     het gekozen --ingredient, --vlinder, --speaker of --episode.
     """
-    from ..db import open_catalogue
-    from ..search import SearchOptions, search
-    from ..taxonomy import load_taxonomy
+    from pipeline.catalogue import open_catalogue
+    from pipeline.search import SearchOptions, search
+    from pipeline.tagging.taxonomy import load_taxonomy
 
     ws = ctx.ws
     if not ws.catalogue_path.exists():
@@ -81,7 +76,7 @@ def search_command(
                             "anchor": h.anchor,
                             "start": h.start,
                             "end": h.end,
-                            "time": _time(h.start),
+                            "time": clock(h.start),
                             "score": h.score,
                             "snippet": h.snippet(),
                             "text": h.text,
@@ -105,7 +100,7 @@ def search_command(
     for n, h in enumerate(result.hits, start=1):
         click.echo(
             click.style(f"{n}. {h.episode_title}", bold=True)
-            + f"  [{h.slug} @ {_time(h.start)}, fragment {h.index}]"
+            + f"  [{h.slug} @ {clock(h.start)}, fragment {h.index}]"
         )
         click.echo(f"   {h.snippet()}")
         if h.ingredients:
@@ -134,8 +129,8 @@ def eval_search_command(corpus: Path, queries: Path, tags: str, k: int, as_json:
     QUERIES (jsonl: query, relevant) op CORPUS (jsonl: id, text, ingredients),
     geïndexeerd in een tijdelijke catalogus. Standaard tagt onze eigen tagger de fragmenten (--tags auto), zoals in een nieuwe
     catalogus; de ingrediënten uit het corpus gebruiken (--tags corpus) lekt de antwoorden."""
-    from ..search import evaluate_search, read_corpus, read_queries
-    from ..taxonomy import load_taxonomy
+    from pipeline.evaluation.search import evaluate_search, read_corpus, read_queries
+    from pipeline.tagging.taxonomy import load_taxonomy
 
     items = read_corpus(corpus.read_text(encoding="utf-8").splitlines(), corpus.name)
     qs = read_queries(queries.read_text(encoding="utf-8").splitlines(), queries.name)

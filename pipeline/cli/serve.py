@@ -48,22 +48,23 @@ def serve_command(
     no_worker: bool = False,
 ) -> None:
     """Serveer de site lokaal, met terugspoelen in de audio (HTTP Range)."""
-    from ..publish import build
-    from ..server import serve
+    from pipeline.flows import build
+    from pipeline.service.messages import build_lines
+    from pipeline.service.server import serve
 
     ws = ctx.ws
     settings = ws.settings.server
     host = host or settings.host
     port = settings.port if port is None else port
     if not no_build:
-        for line in build(ws):
+        for line in build_lines(build(ws)):
             click.echo(line)
     elif not (ws.site_dir / "index.html").exists():
         click.echo("Let op: site/ is nog leeg; draai eerst `vlinder build`.", err=True)
     shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
     click.echo(f"De site draait op http://{shown}:{port}/ (stoppen met Ctrl-C)")
     if producer:
-        from ..webapp import producer_token
+        from pipeline.service.webapp import producer_token
 
         click.echo(f"Producentenomgeving: http://{shown}:{port}/producent/")
         token, created = producer_token(ws)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError, VlinderError
+from pipeline.core.errors import InputError, VlinderError
+
 from . import Context, pass_ctx
 from .evaluate import eval_group
 
@@ -19,8 +20,8 @@ from .evaluate import eval_group
 @pass_ctx
 def tag_command(ctx: Context, slug: str | None, all_: bool, force: bool) -> None:
     """Deel een transcript in hoofdstukken en fragmenten in en tag de ingrediënten."""
-    from ..episodes import list_episodes  # lazy: every command pays for module imports
-    from ..tag import tag_episode
+    from pipeline.core.episodes import list_episodes  # lazy: every command pays for module imports
+    from pipeline.flows import tag
 
     if bool(slug) == all_:
         raise click.UsageError("geef één SLUG of --all")
@@ -40,17 +41,16 @@ def tag_command(ctx: Context, slug: str | None, all_: bool, force: bool) -> None
     failed = 0
     for s in slugs:
         try:
-            chapters, fragments = tag_episode(ws, s, force=force)
+            result = tag(ws, s, force=force)
         except VlinderError as exc:
             if not all_:
                 raise
             failed += 1
             click.echo(f"{s}: {exc}", err=True)
             continue
-        tagged = sum(1 for f in fragments if f.tags)
         click.echo(
-            f"{s}: {len(chapters)} hoofdstukken, {len(fragments)} fragmenten, "
-            f"{tagged} met ingrediënten."
+            f"{s}: {len(result.chapters)} hoofdstukken, {len(result.fragments)} fragmenten, "
+            f"{result.tagged} met ingrediënten."
         )
     if failed:
         raise click.ClickException(f"{failed} van {len(slugs)} afleveringen mislukt")
@@ -69,8 +69,8 @@ def _read_lines(path: str) -> list[str]:
 @pass_ctx
 def eval_tagging(ctx: Context, file: str, as_json: bool) -> None:
     """Precisie, recall en F1 van de tagging op een JSONL-bestand (zoals tagging-dev.jsonl)."""
-    from ..tag import evaluate_tagging, read_tagging_jsonl
-    from ..taxonomy import load_taxonomy
+    from pipeline.evaluation.tagging import evaluate_tagging, read_tagging_jsonl
+    from pipeline.tagging.taxonomy import load_taxonomy
 
     items = read_tagging_jsonl(_read_lines(file), file)
     result = evaluate_tagging(items, load_taxonomy(ctx.ws))
@@ -96,8 +96,8 @@ def eval_tagging(ctx: Context, file: str, as_json: bool) -> None:
 @pass_ctx
 def eval_segmentation(ctx: Context, file: str, as_json: bool) -> None:
     """Pk en WindowDiff van de hoofdstukindeling op een JSONL-bestand met lezingen."""
-    from ..segment import evaluate_segmentation, read_segmentation_jsonl
-    from ..taxonomy import load_taxonomy
+    from pipeline.evaluation.segmentation import evaluate_segmentation, read_segmentation_jsonl
+    from pipeline.tagging.taxonomy import load_taxonomy
 
     items = read_segmentation_jsonl(_read_lines(file), file)
     result = evaluate_segmentation(items, load_taxonomy(ctx.ws))

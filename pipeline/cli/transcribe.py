@@ -10,22 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import InputError, VlinderError
+from pipeline.core.errors import InputError, VlinderError
+from pipeline.core.timefmt import clock
+
 from . import pass_ctx
 from .evaluate import eval_group
 
 if TYPE_CHECKING:
-    from ..transcribe import TranscribeResult
+    from pipeline.transcribe.stage import TranscribeResult
 
 # pipeline.transcribe.ENGINES, not imported here: it loads numpy, and every command would pay
 ENGINES = ("faster-whisper", "openai-whisper")
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class ProgressBar:
@@ -70,11 +65,11 @@ class ProgressBar:
             self.bar.render_progress()
 
     def _info(self) -> str:
-        text = f"{_clock(self.done)} / {_clock(self.total)}"
+        text = f"{clock(self.done, pad=True)} / {clock(self.total, pad=True)}"
         progressed = self.done - self.base
         if progressed > 0 and self.done < self.total:
             speed = progressed / (time.monotonic() - self.started)
-            text += f"  nog ~{_clock((self.total - self.done) / speed)}"
+            text += f"  nog ~{clock((self.total - self.done) / speed, pad=True)}"
         return text
 
     def close(self) -> None:
@@ -96,7 +91,7 @@ def _describe(result: TranscribeResult) -> str:
         else ""
     )
     return (
-        f"{result.slug}: {result.segments} segmenten in {_clock(result.elapsed)} "
+        f"{result.slug}: {result.segments} segmenten in {clock(result.elapsed, pad=True)} "
         f"({result.duration / max(result.elapsed, 1e-6):.1f}x realtime, {result.engine}, "
         f"model {result.model}{resumed})"
     )
@@ -144,9 +139,9 @@ def transcribe_command(
     verder waar hij was. Een geïmporteerd of met de hand verbeterd transcript blijft staan
     (tenzij --force).
     """
-    from ..episodes import list_episodes
-    from ..transcribe import episode_options, transcribe_episode
-    from ..transcripts import ProtectedTranscriptError
+    from pipeline.core.episodes import list_episodes
+    from pipeline.core.errors import ProtectedTranscriptError
+    from pipeline.transcribe.stage import episode_options, transcribe
 
     ws = ctx.ws
     if bool(slug) == all_:
@@ -167,7 +162,7 @@ def transcribe_command(
     for name in slugs:
         bar = ProgressBar(f"{name}")
         try:
-            result = transcribe_episode(ws, name, options=opts, force=force, progress=bar)
+            result = transcribe(ws, name, options=opts, force=force, progress=bar)
         except ProtectedTranscriptError as exc:
             if not all_:
                 raise
@@ -211,10 +206,10 @@ def eval_asr(
     """Meet de spraakherkenning: WER tegen een referentietekst en de realtimefactor.
 
     De tekst wordt eerst genormaliseerd (kleine letters, zonder accenten en leestekens,
-    getallen als Nederlandse woorden); zie pipeline/wer.py.
+    getallen als Nederlandse woorden); zie pipeline/evaluation/asr.py.
     """
-    from ..transcribe import episode_options, transcribe_audio
-    from ..wer import word_error_rate
+    from pipeline.evaluation.asr import word_error_rate
+    from pipeline.transcribe.stage import episode_options, transcribe_audio
 
     ws = ctx.ws
     opts = episode_options(ws, model=model, engine=engine, language=language, device=device)

@@ -1,0 +1,158 @@
+"""Episode metadata files: ``episodes/<slug>/episode.toml``, human-editable, the source of truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+import unicodedata
+from dataclasses import asdict, replace
+from typing import Any
+
+import tomli_w
+
+from .errors import InputError, NotFoundError, WorkspaceError
+from .models import KINDS, Episode, Loudness
+from .workspace import Workspace, atomic_write_text
+
+_HEADER = (
+    "# Metadata van deze aflevering. Je mag dit bestand met de hand bewerken;\n"
+    "# draai daarna `vlinder reindex` (of `vlinder build`).\n"
+    "# guid en source.content_hash niet wijzigen.\n"
+)
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    """``'Vertrouwen winnen – Één team!'`` -> ``'vertrouwen-winnen-een-team'``."""
+    norm = unicodedata.normalize("NFKD", text)
+    ascii_text = norm.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    slug = slug[:max_length].rstrip("-")
+    return slug or "aflevering"
+
+
+def parse_date(value: str | dt.date) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InputError(
+            f"ongeldige datum '{value}': gebruik JJJJ-MM-DD, bijv. 2025-03-14"
+        ) from exc
+
+
+def episode_to_toml(ep: Episode) -> str:
+    data: dict[str, Any] = {
+        "title": ep.title,
+        "date": ep.date,
+        "speakers": list(ep.speakers),
+        "description": ep.description,
+        "event": ep.event,
+        "kind": ep.kind,
+        "episode_type": ep.episode_type,
+        "explicit": ep.explicit,
+        "guid": ep.guid,
+        "created": ep.created,
+    }
+    if ep.season is not None:
+        data["season"] = ep.season
+    if ep.episode_number is not None:
+        data["episode"] = ep.episode_number
+    data["source"] = {"file_name": ep.source_name, "content_hash": ep.content_hash}
+    data["audio"] = {
+        "file": ep.audio_file,
+        "duration": round(ep.duration, 3),
+        "bytes": ep.audio_bytes,
+    }
+    if ep.loudness is not None:
+        data["loudness"] = {k: v for k, v in asdict(ep.loudness).items() if v is not None}
+    for key, value in ep.overrides.items():
+        data[key] = value
+    return _HEADER + tomli_w.dumps(data)
+
+
+_KNOWN = {
+    "title",
+    "date",
+    "speakers",
+    "description",
+    "event",
+    "kind",
+    "episode_type",
+    "explicit",
+    "guid",
+    "created",
+    "season",
+    "episode",
+    "source",
+    "audio",
+    "loudness",
+}
+
+
+def episode_from_toml(slug: str, text: str, origin: str = "episode.toml") -> Episode:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{origin}: geen geldige TOML ({exc})") from exc
+    try:
+        source = data.get("source", {})
+        audio = data.get("audio", {})
+        loud = data.get("loudness")
+        kind = data.get("kind", "talk")
+        if kind not in KINDS:
+            raise WorkspaceError(f"{origin}: kind moet talk of interview zijn, niet '{kind}'")
+        return Episode(
+            slug=slug,
+            title=str(data["title"]),
+            date=parse_date(data["date"]),
+            guid=str(data["guid"]),
+            speakers=tuple(str(s) for s in data.get("speakers", [])),
+            description=str(data.get("description", "")),
+            event=str(data.get("event", "")),
+            kind=kind,
+            source_name=str(source.get("file_name", "")),
+            content_hash=str(source.get("content_hash", "")),
+            duration=float(audio.get("duration", 0.0)),
+            audio_file=str(audio.get("file", "")),
+            audio_bytes=int(audio.get("bytes", 0)),
+            loudness=Loudness(**loud) if loud else None,
+            season=data.get("season"),
+            episode_number=data.get("episode"),
+            episode_type=str(data.get("episode_type", "full")),
+            explicit=bool(data.get("explicit", False)),
+            created=str(data.get("created", "")),
+            overrides={k: v for k, v in data.items() if k not in _KNOWN},
+        )
+    except KeyError as exc:
+        raise WorkspaceError(f"{origin}: verplicht veld {exc.args[0]} ontbreekt") from exc
+    except (TypeError, ValueError, InputError) as exc:
+        raise WorkspaceError(f"{origin}: {exc}") from exc
+
+
+def load_episode(ws: Workspace, slug: str) -> Episode:
+    path = ws.episode_file(slug)
+    if not path.exists():
+        raise NotFoundError(f"aflevering '{slug}' bestaat niet (zie `vlinder list`)")
+    return episode_from_toml(slug, path.read_text(encoding="utf-8"), str(path))
+
+
+def save_episode(ws: Workspace, ep: Episode) -> None:
+    atomic_write_text(ws.episode_file(ep.slug), episode_to_toml(ep))
+
+
+def update_episode(ws: Workspace, slug: str, **changes: Any) -> Episode:
+    ep = replace(load_episode(ws, slug), **changes)
+    save_episode(ws, ep)
+    return ep
+
+
+def list_episodes(ws: Workspace) -> list[Episode]:
+    """All episodes on disk, newest first."""
+    if not ws.episodes_dir.exists():
+        return []
+    eps = [load_episode(ws, p.parent.name) for p in sorted(ws.episodes_dir.glob("*/episode.toml"))]
+    return sorted(eps, key=lambda e: (e.date, e.slug), reverse=True)

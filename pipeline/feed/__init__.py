@@ -1,0 +1,7 @@
+"""Feed: the podcast's RSS feeds (the main feed and one per vlinder), chapters and cover,
+accepted by Apple Podcasts and Podcasting 2.0 apps (the ``publish`` verb)."""
+
+from .stage import FeedReport, publish, reindex
+from .urls import normalise_base_url
+
+__all__ = ["FeedReport", "normalise_base_url", "publish", "reindex"]

@@ -1,0 +1,73 @@
+"""The words: Dutch lines for what the flows return, shared by the CLI, the server's rebuilds
+and the producer app (the core returns dataclasses; only these layers write text)."""
+
+from __future__ import annotations
+
+from pipeline.feed import FeedReport
+from pipeline.flows import BuildResult, ProcessResult
+from pipeline.site import SiteReport
+from pipeline.transcribe import TranscribeResult
+
+
+def transcribed_line(result: TranscribeResult) -> str:
+    if result.status == "cached":
+        return "Transcript is al actueel."
+    if result.status == "imported":
+        return f"Transcript geïmporteerd: {result.segments} segmenten."
+    return (
+        f"Getranscribeerd: {result.segments} segmenten "
+        f"({result.duration / max(result.elapsed, 1e-6):.1f}x realtime)."
+    )
+
+
+def process_lines(result: ProcessResult) -> list[str]:
+    """What ``vlinder add`` says after ingest."""
+    lines: list[str] = []
+    if result.kept is not None:
+        lines.append(
+            f"Transcript behouden: {result.kept}; `vlinder transcribe {result.slug} --force` "
+            "vervangt het."
+        )
+    elif result.transcript is not None:
+        lines.append(transcribed_line(result.transcript))
+    if result.tags is not None:
+        tags = result.tags
+        lines.append(
+            f"Getagd: {len(tags.chapters)} hoofdstukken, {len(tags.fragments)} fragmenten "
+            f"({tags.tagged} met ingrediënten)."
+        )
+    return lines
+
+
+def feed_lines(report: FeedReport) -> list[str]:
+    lines = [f"let op: {w}" for w in report.warnings]
+    lines.append(
+        f"feeds: {len(report.feeds)} feed(s), {len(report.written)} bestand(en) bijgewerkt, "
+        f"{report.unchanged} ongewijzigd"
+        + (f", {len(report.removed)} verwijderd" if report.removed else "")
+    )
+    if report.id3_updated:
+        lines.append(f"hoofdstukken in de MP3 bijgewerkt: {', '.join(report.id3_updated)}")
+    lines.append(f"hoofdfeed: {report.main_url}")
+    return lines
+
+
+def site_lines(report: SiteReport) -> list[str]:
+    lines = [
+        f"site: {report.pages} pagina's, {len(report.written)} bijgewerkt, "
+        f"{report.pages - len(report.written)} ongewijzigd"
+        + (f", {len(report.removed)} verwijderd" if report.removed else "")
+    ]
+    if report.shards:
+        lines.append(
+            f"zoekindex: {report.shards} deel/delen, {len(report.indexed)} opnieuw geïndexeerd, "
+            f"{report.search_bytes / 1_000_000:.1f} MB"
+        )
+    else:
+        lines.append("zoekindex: nog niets om te doorzoeken")
+    return lines
+
+
+def build_lines(result: BuildResult) -> list[str]:
+    """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says."""
+    return feed_lines(result.feeds) + site_lines(result.site)

@@ -1,0 +1,1 @@
+"""Transcript formats: subtitle cues, the writers of every format, the importers, sentences."""
