@@ -103,7 +103,7 @@ def test_resolve_model_converts_only_once(
         raise AssertionError("converted again")
 
     monkeypatch.setattr(
-        "pipeline.transcribe.weights.models.ct2_to_openai_checkpoint", no_second_conversion
+        "pipeline.transcribe.weights.convert.ct2_to_openai_checkpoint", no_second_conversion
     )
     again = resolve_model("base", "openai-whisper", cache)
     assert again == bundled_spec and again.path.stat().st_mtime_ns == stamp

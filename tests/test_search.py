@@ -242,10 +242,10 @@ def test_index_follows_replace_and_delete(cat: Catalogue) -> None:
 
 
 def test_reanalysis_when_analysis_changes(cat: Catalogue) -> None:
-    index(cat)
     assert index(cat) == 0  # nothing new
-    cat.set_search_columns([(fid, "", "") for fid, _ in cat.unanalysed_fragments("")], "old")
+    cat.conn.execute("UPDATE fragments SET terms = '', parts = ''")
     cat.conn.execute("DELETE FROM search_words")
+    cat.set_search_meta("analysis_version", "old")
     assert index(cat) == 12
     assert "symposia" in _top(cat, "symposium")[0]
     assert cat.search_words(["symposia"])  # the word analyses are kept again
@@ -290,11 +290,13 @@ def test_new_search_process_needs_no_word_tables(runner, filled_ws) -> None:
         "for q in ('toernooi', 'natuur compensatie', 'hoe deelden ze risico\\'s', 'moed'):\n"
         "    cli(['search', q], prog_name='vlinder', standalone_mode=False)\n"
         "from pipeline.search.words import tables_loaded\n"
-        "print('TABLES', tables_loaded(), 'simplemma' in sys.modules, 'wordfreq' in sys.modules)"
+        "print('TABLES', tables_loaded(), 'simplemma' in sys.modules, 'wordfreq' in sys.modules)\n"
+        "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'av', 'torch'}))"
     )
     out = _run_python(code, filled_ws.root)
     assert "[sporttoernooi]" in out and "[natuurcompensatie]" in out
     assert "TABLES False False False" in out
+    assert "HEAVY []" in out  # a search needs no numpy, audio or model packages either
 
 
 def test_cli_imports_stay_light() -> None:

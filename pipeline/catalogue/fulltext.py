@@ -274,17 +274,20 @@ class FullTextQueries(Connection):
             params.append(json.dumps(sorted(allowed)))
         return int(self.conn.execute(sql, params).fetchone()[0])
 
-    def unanalysed_fragments(self, version: str) -> list[tuple[int, str]]:
-        """(id, text) of the fragments whose search columns were not analysed with
-        ``version`` of the analysis (new ones, or all after a change of the analysis)."""
-        rows = self.conn.execute("SELECT id, text FROM fragments WHERE analysed != ?", (version,))
+    def unanalysed_fragments(self) -> list[tuple[int, str]]:
+        """(id, text) of the fragments whose search columns are not analysed yet."""
+        rows = self.conn.execute("SELECT id, text FROM fragments WHERE analysed = 0")
         return [(r[0], r[1]) for r in rows]
 
-    def set_search_columns(self, rows: Iterable[tuple[int, str, str]], version: str) -> None:
-        """Rewrite the analysed columns: (fragment id, terms, parts), analysed with
-        ``version``; triggers update FTS5."""
+    def reset_search_analysis(self) -> None:
+        """Mark every fragment as not analysed (the analysis changed)."""
+        with self.conn:
+            self.conn.execute("UPDATE fragments SET analysed = 0 WHERE analysed != 0")
+
+    def set_search_columns(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """Rewrite the analysed columns: (fragment id, terms, parts); triggers update FTS5."""
         with self.conn:
             self.conn.executemany(
-                "UPDATE fragments SET terms = ?, parts = ?, analysed = ? WHERE id = ?",
-                [(terms, parts, version, fid) for fid, terms, parts in rows],
+                "UPDATE fragments SET terms = ?, parts = ?, analysed = 1 WHERE id = ?",
+                [(terms, parts, fid) for fid, terms, parts in rows],
             )

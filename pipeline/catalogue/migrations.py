@@ -125,13 +125,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX search_words_parts ON search_words(parts) WHERE parts != '';
     UPDATE search_meta SET value = 'reindex' WHERE key = 'analysis_version';
     """,
-    # search: the analysis version of each fragment's search columns, so the search stage's
-    # index step analyses only the fragments that lack them (pipeline.search.index)
+    # search: whether each fragment's search columns are analysed (0: not yet), so the search
+    # stage's index step finds the new ones through a small partial index (pipeline.search.index)
     """
-    ALTER TABLE fragments ADD COLUMN analysed TEXT NOT NULL DEFAULT '';
-    UPDATE fragments SET analysed = coalesce(
-        (SELECT value FROM search_meta WHERE key = 'analysis_version'), ''
-    ) WHERE terms != '' OR text = '';
-    DELETE FROM search_meta WHERE key = 'analysis_version';
+    ALTER TABLE fragments ADD COLUMN analysed INTEGER NOT NULL DEFAULT 0;
+    UPDATE fragments SET analysed = 1 WHERE terms != '' OR text = '';
+    CREATE INDEX fragments_unanalysed ON fragments(id) WHERE analysed = 0;
     """,
 ]

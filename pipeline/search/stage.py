@@ -92,7 +92,10 @@ def index(cat: Catalogue, analyser: Analyser | None = None) -> int:
     """Analyse the fragments the full-text index lacks (new ones from the tag stage, or all
     of them when the analysis changed since they were indexed). Returns how many."""
     analyser = analyser or Analyser()
-    todo = cat.unanalysed_fragments(ANALYSIS_VERSION)
+    if cat.search_meta("analysis_version") != ANALYSIS_VERSION:
+        cat.reset_search_analysis()
+        cat.set_search_meta("analysis_version", ANALYSIS_VERSION)
+    todo = cat.unanalysed_fragments()
     if not todo:
         return 0
     rows = []
@@ -101,7 +104,7 @@ def index(cat: Catalogue, analyser: Analyser | None = None) -> int:
         f = analyser.index_fields(text)
         rows.append((fid, f.terms, f.parts))
         known.update((w[0], w) for w in f.words)
-    cat.set_search_columns(rows, ANALYSIS_VERSION)
+    cat.set_search_columns(rows)
     cat.add_search_words(known.values())
     return len(rows)
 

@@ -13,13 +13,15 @@ benchmarks/results/transcribe.md); glibc's malloc gets at most 2 arenas
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from pipeline.core.errors import (
     TranscriptError,
@@ -94,7 +96,7 @@ class FasterWhisperTranscriber:
                 if not opts.vad and duration >= 30:
                     kwargs["clip_timestamps"] = [
                         {"start": s, "end": min(s + 30.0, duration)}
-                        for s in np.arange(0.0, duration, 30.0).tolist()
+                        for s in (30.0 * k for k in range(math.ceil(duration / 30.0)))
                     ]
                 segments, _info = pipeline.transcribe(
                     audio, batch_size=opts.batch_size, vad_filter=opts.vad, **kwargs
@@ -148,7 +150,7 @@ class OpenAIWhisperTranscriber:
         torch.manual_seed(SEED)  # the temperature fallback samples: reproducible
         try:
             result = self.model.transcribe(
-                audio.astype(np.float32),
+                audio.astype("float32"),
                 temperature=tuple(opts.temperature),
                 language=opts.language,
                 initial_prompt=opts.initial_prompt or None,

@@ -10,8 +10,10 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from pipeline.core.errors import (
     AudioError,
@@ -50,6 +52,8 @@ def audio_duration(path: Path) -> float:
 
 def _quiet_cut(samples: np.ndarray, window: int) -> int:
     """The sample index of the quietest 100 ms in the last ``window`` samples."""
+    import numpy as np  # heavy: imported when audio is decoded, not with the package
+
     frame = SAMPLE_RATE // 10
     tail = samples[-window:]
     n = len(tail) // frame
@@ -71,6 +75,8 @@ def stream_chunks(
     its few windows in a batch of their own, nearly as slowly as a full one. Memory: one chunk
     and a half.
     """
+    import numpy as np  # heavy: imported when audio is decoded, not with the package
+
     if shutil.which("ffmpeg") is None:
         raise ToolError("ffmpeg is niet geïnstalleerd (nodig om audio te lezen)")
     cmd = ["ffmpeg", "-nostdin", "-v", "error"]

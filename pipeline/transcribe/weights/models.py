@@ -40,7 +40,6 @@ from typing import Any, BinaryIO
 from pipeline.core.errors import ModelError
 from pipeline.core.workspace import atomic_write_text
 
-from .convert import alignment_heads_dump, ct2_to_openai_checkpoint
 from .lean import lean_model_class
 
 BUNDLED_NAME = "base"
@@ -200,6 +199,8 @@ def bundled_openai_checkpoint(models_dir: Path) -> Path:
         checkpoint = target / OPENAI_CHECKPOINT
         if not checkpoint.exists():
             try:
+                from .convert import ct2_to_openai_checkpoint  # heavy: numpy and torch
+
                 ct2_to_openai_checkpoint(target, checkpoint)
             except OSError as exc:  # a full disk, a read-only cache
                 raise ModelError(
@@ -431,6 +432,8 @@ def _set_alignment_heads(model: Any, config: Path) -> None:
     ``config.json``; openai-whisper sets them only for models it downloads itself."""
     try:
         pairs = json.loads(config.read_text(encoding="utf-8"))["alignment_heads"]
+        from .convert import alignment_heads_dump  # heavy: numpy
+
         dump = alignment_heads_dump(pairs, model.dims.n_text_layer, model.dims.n_text_head)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise ModelError(f"{config}: geen bruikbare alignment_heads ({exc})") from exc
