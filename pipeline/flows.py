@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import feed, ingest, search, site, tagging, transcribe
+from pipeline import feed, ingest, search, site, speakers, tagging, transcribe
 from pipeline.catalogue import open_catalogue
 from pipeline.core.episodes import episode_from_toml, load_episode
 from pipeline.core.errors import NotFoundError, ProtectedTranscriptError, VlinderError
@@ -30,6 +30,7 @@ from pipeline.core.workspace import Workspace, create_workspace
 from pipeline.feed import FeedReport
 from pipeline.ingest import IngestResult
 from pipeline.site import SiteReport
+from pipeline.speakers import DiarizeResult
 from pipeline.tagging import TagResult
 from pipeline.transcribe import TranscribeResult
 from pipeline.transcribe.formats.readers import parse_transcript_file
@@ -47,6 +48,7 @@ class ProcessResult:
     slug: str
     transcript: TranscribeResult | None = None  # None: not transcribed (nor imported)
     kept: str | None = None  # a person's transcript was kept (not re-transcribed): why
+    speakers: DiarizeResult | None = None  # None: nothing to do (no transcript)
     tags: TagResult | None = None  # None: nothing to tag (no transcript)
 
 
@@ -73,8 +75,8 @@ def process(
     progress: Progress | None = None,
 ) -> ProcessResult:
     """The stages after ingest for one episode: transcribe (or import ``transcript_file``),
-    tag, and index the fragments for search. A person's transcript is kept (``kept`` says
-    why), and tagged as it is."""
+    find who speaks when (when more than one person speaks), tag, and index the fragments
+    for search. A person's transcript is kept (``kept`` says why), and tagged as it is."""
     result: TranscribeResult | None = None
     kept: str | None = None
     if transcript_file is not None:
@@ -86,7 +88,8 @@ def process(
             kept = exc.reason
     else:
         return ProcessResult(slug)
-    return ProcessResult(slug, result, kept, tag(ws, slug))
+    voices = speakers.diarize(ws, slug)
+    return ProcessResult(slug, result, kept, voices, tag(ws, slug))
 
 
 def add(
@@ -125,6 +128,14 @@ def add(
         progress=stage_progress("transcribe"),
     )
     return AddResult(done, after)
+
+
+def diarize(ws: Workspace, slug: str, *, force: bool = False) -> DiarizeResult:
+    """Find who speaks when in one episode, then tag it again so its fragments carry their
+    speakers (``vlinder diarize``)."""
+    result = speakers.diarize(ws, slug, force=force)
+    tag(ws, slug)
+    return result
 
 
 def tag(ws: Workspace, slug: str, *, force: bool = False) -> TagResult:
@@ -185,6 +196,7 @@ def reindex(ws: Workspace) -> ReindexReport:
                 cat.upsert_episode(ep)
                 ingest.reindex(ws, cat, ep)
                 transcribe.reindex(ws, cat, ep)
+                speakers.reindex(ws, cat, ep)
                 tagging.reindex(ws, cat, ep)
                 indexed.append(slug)
             except (VlinderError, OSError, UnicodeDecodeError) as exc:

@@ -188,6 +188,13 @@ else
   echo "$hash $EXTRAS" >"$STAMP"
 fi
 
+# The speaker encoder (who speaks when): its weights ship in the resemblyzer wheel, which is
+# installed without its dependencies (torch, librosa: Vlinder runs the encoder with onnxruntime).
+if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("resemblyzer") is None)'; then
+  say "sprekersmodel installeren: pip install --no-deps resemblyzer==0.1.4"
+  "$VENV/bin/python" -m pip install --quiet --no-deps resemblyzer==0.1.4
+fi
+
 # --- 3. summary ------------------------------------------------------------------------------
 for tool in ffmpeg espeak-ng; do
   command -v "$tool" >/dev/null 2>&1 || warn "$tool ontbreekt"

@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from pipeline.core.errors import SpeakerModelError
 from pipeline.core.workspace import Workspace
 from pipeline.flows import init as init_workspace
+from pipeline.speakers.weights import Weights
 from pipeline.transcribe.engines import open_transcriber
 from pipeline.transcribe.options import TranscribeOptions
 
@@ -92,3 +96,66 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# --- speakers: encoder weights ----------------------------------------------------------------
+def random_weights(seed: int = 0, scale: float = 0.1) -> Weights:
+    """Encoder weights of the right shapes, random: for tests that need no checkpoint."""
+    rng = np.random.default_rng(seed)
+    state = {}
+    for i, width in enumerate((40, 256, 256)):
+        state[f"lstm.weight_ih_l{i}"] = rng.normal(0, scale, (1024, width))
+        state[f"lstm.weight_hh_l{i}"] = rng.normal(0, scale, (1024, 256))
+        state[f"lstm.bias_ih_l{i}"] = rng.normal(0, scale, 1024)
+        state[f"lstm.bias_hh_l{i}"] = rng.normal(0, scale, 1024)
+    state["linear.weight"] = rng.normal(0, scale, (256, 256))
+    state["linear.bias"] = rng.normal(0, scale, 256)
+    return Weights.from_state({k: v.astype(np.float32) for k, v in state.items()})
+
+
+@pytest.fixture(scope="session")
+def weights() -> Weights:
+    return random_weights()
+
+
+@pytest.fixture(scope="session")
+def real_weights() -> Weights:
+    """The Resemblyzer checkpoint's weights (skipped when the wheel is not installed)."""
+    from pipeline.speakers.weights import load_weights
+
+    try:
+        return load_weights(None)
+    except SpeakerModelError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def dialogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~100 s of two real voices with their true turns (dialogue.wav, .rttm, .jsonl), built from
+    the Dutch voice acting of Fish Fillets NG (Debian packages, fetched with apt-get download
+    into ~/.cache/vlinder/fillets or $VLINDER_FILLETS_DIR). Skipped without the tools, except
+    in CI, where the tests must run."""
+    tools = ("sox", "apt-get", "dpkg-deb")
+    missing = [t for t in tools if shutil.which(t) is None]
+    out = tmp_path_factory.mktemp("dialogue")
+    debs = Path(
+        os.environ.get("VLINDER_FILLETS_DIR") or Path.home() / ".cache" / "vlinder" / "fillets"
+    )
+    debs.mkdir(parents=True, exist_ok=True)
+    done = None
+    if not missing:
+        script = Path(__file__).resolve().parent.parent / "scripts" / "make_dialogue.py"
+        env = {**os.environ, "DEB_DIR": str(debs), "SKIP": "400"}
+        done = subprocess.run(
+            [sys.executable, str(script), str(out), "100", "3", "nl"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
+    if missing or done is None or done.returncode != 0:
+        why = f"missing {missing}" if missing else (done.stderr[-300:] if done else "")
+        if os.environ.get("CI"):
+            pytest.fail(f"could not build the test dialogue: {why}")
+        pytest.skip(f"could not build the test dialogue: {why}")
+    return out

@@ -320,7 +320,7 @@ def test_invalid_date_and_kind(ws: Workspace, speech_wav: Path) -> None:
     before = listing(ws.root)
     with pytest.raises(InputError, match="ongeldige datum"):
         ingest(ws, speech_wav, EpisodeMeta(date="14-03-2025"))
-    with pytest.raises(InputError, match="talk of interview"):
+    with pytest.raises(InputError, match="talk, interview of panel"):
         ingest(ws, speech_wav, EpisodeMeta(kind="lezing"))
     assert listing(ws.root) == before
 

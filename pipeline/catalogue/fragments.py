@@ -26,9 +26,17 @@ class FragmentQueries(Connection):
                 # the analysed search columns (terms, parts) are filled in by the search
                 # stage's index step (pipeline.search.index)
                 cur = self.conn.execute(
-                    "INSERT INTO fragments (slug, idx, chapter, start, end, text)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (slug, f.index, f.chapter, f.start, f.end, f.text),
+                    "INSERT INTO fragments (slug, idx, chapter, start, end, text, speakers)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (
+                        slug,
+                        f.index,
+                        f.chapter,
+                        f.start,
+                        f.end,
+                        f.text,
+                        json.dumps(list(f.speakers), ensure_ascii=False),
+                    ),
                 )
                 self.conn.executemany(
                     "INSERT INTO fragment_tags (fragment_id, ingredient, score, evidence, source)"

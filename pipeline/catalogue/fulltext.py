@@ -34,7 +34,8 @@ class FullTextQueries(Connection):
         speaker: str | None = None,
     ) -> set[int]:
         """Ids of the fragments that pass the filters: tagged with any of ``ingredients``,
-        in episode ``slug``, in an episode with a speaker whose name contains ``speaker``."""
+        in episode ``slug``, where a speaker whose name contains ``speaker`` speaks (the
+        fragment's own speakers when known, else the episode's)."""
         sql = "SELECT f.id FROM fragments f JOIN episodes e ON e.slug = f.slug WHERE 1"
         params: list[Any] = []
         wanted = list(ingredients)
@@ -50,8 +51,8 @@ class FullTextQueries(Connection):
             params.append(slug)
         if speaker:
             sql += (
-                " AND EXISTS (SELECT 1 FROM json_each(e.speakers) s"
-                " WHERE s.value LIKE '%' || ? || '%')"
+                " AND EXISTS (SELECT 1 FROM json_each(CASE WHEN f.speakers != '[]'"
+                " THEN f.speakers ELSE e.speakers END) s WHERE s.value LIKE '%' || ? || '%')"
             )
             params.append(speaker)
         return {r[0] for r in self.conn.execute(sql, params)}
@@ -65,7 +66,8 @@ class FullTextQueries(Connection):
             marks = ",".join("?" * len(chunk))
             for r in self.conn.execute(
                 "SELECT f.id, f.slug, f.idx, f.chapter, f.start, f.end, f.text,"
-                " e.title AS episode_title, e.date AS episode_date, e.speakers AS speakers"
+                " e.title AS episode_title, e.date AS episode_date,"
+                " CASE WHEN f.speakers != '[]' THEN f.speakers ELSE e.speakers END AS speakers"
                 f" FROM fragments f JOIN episodes e ON e.slug = f.slug WHERE f.id IN ({marks})",
                 chunk,
             ):

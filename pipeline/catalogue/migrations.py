@@ -132,4 +132,9 @@ MIGRATIONS: list[str] = [
     UPDATE fragments SET analysed = 1 WHERE terms != '' OR text = '';
     CREATE INDEX fragments_unanalysed ON fragments(id) WHERE analysed = 0;
     """,
+    # speakers: who speaks in each fragment (JSON list; empty when the speakers are not known
+    # per fragment: then the episode's speakers count), for `vlinder search --speaker`
+    """
+    ALTER TABLE fragments ADD COLUMN speakers TEXT NOT NULL DEFAULT '[]';
+    """,
 ]

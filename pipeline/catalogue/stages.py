@@ -7,7 +7,7 @@ import sqlite3
 from .connection import Connection, now
 
 #: The stages of an episode as the catalogue records them, in pipeline order.
-STAGES = ("ingest", "transcribe", "tag", "publish")
+STAGES = ("ingest", "transcribe", "diarize", "tag", "publish")
 
 
 class StageQueries(Connection):

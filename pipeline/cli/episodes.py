@@ -74,15 +74,30 @@ def init_cmd(directory: Path) -> None:
 @click.option(
     "--date", "-d", "date", default="", help="Datum JJJJ-MM-DD (standaard: uit de tags of vandaag)."
 )
-@click.option("--speaker", "-s", "speakers", multiple=True, help="Spreker; herhaal voor meerdere.")
+@click.option(
+    "--speaker",
+    "-s",
+    "speakers",
+    multiple=True,
+    help="Spreker; herhaal voor meerdere, in de volgorde waarin ze voor het eerst spreken.",
+)
 @click.option("--description", default="", help="Korte beschrijving (shownotes).")
 @click.option("--event", default="", help="Evenement, bijv. 'Symposium Dijkversterking 2025'.")
 @click.option(
+    "--speakers",
+    "speaker_count",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Aantal sprekers als de namen (nog) niet bekend zijn; zonder aantal en namen schat "
+    "Vlinder het bij een interview of panel (2 tot 6).",
+)
+@click.option(
     "--kind",
-    type=click.Choice(["talk", "interview"]),
+    type=click.Choice(["talk", "interview", "panel"]),
     default="talk",
     show_default=True,
-    help="Soort opname.",
+    help="Soort opname: lezing, interview of panelgesprek.",
 )
 @click.option("--force", is_flag=True, help="Voeg toe, ook als deze opname er al is.")
 @click.option("--no-transcribe", is_flag=True, help="Sla het uitschrijven (Whisper) over.")
@@ -108,6 +123,7 @@ def add_cmd(
     description: str,
     event: str,
     kind: str,
+    speaker_count: int | None,
     force: bool,
     no_transcribe: bool,
     transcript: Path | None,
@@ -131,6 +147,7 @@ def add_cmd(
         description=description,
         event=event,
         kind=kind,
+        speaker_count=speaker_count,
     )
     if queue:
         from pipeline.service.jobs import queue_recording

@@ -103,6 +103,8 @@ def search_command(
             + f"  [{h.slug} @ {clock(h.start)}, fragment {h.index}]"
         )
         click.echo(f"   {h.snippet()}")
+        if h.speakers:
+            click.echo(f"   sprekers: {', '.join(h.speakers)}")
         if h.ingredients:
             click.echo(f"   ingrediënten: {', '.join(h.ingredients)}")
     shown = len(result.hits)

@@ -6,12 +6,13 @@ import datetime as dt
 import re
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
 import tomli_w
 
-from .errors import InputError, NotFoundError, WorkspaceError
+from .errors import InputError, NotFoundError, SpeakerError, WorkspaceError
 from .models import KINDS, Episode, Loudness
 from .workspace import Workspace, atomic_write_text
 
@@ -44,6 +45,29 @@ def parse_date(value: str | dt.date) -> dt.date:
         ) from exc
 
 
+MAX_SPEAKERS = 10
+
+
+def check_speakers(names: Sequence[str], count: int | None = None) -> None:
+    """Speaker names and count as the producer gives them: plain names, each once, and a
+    count (``--speakers N``) from 1 to :data:`MAX_SPEAKERS` that fits the names."""
+    for name in names:
+        if re.search(r"[<>]", name):
+            raise SpeakerError(f"sprekersnaam '{name}' bevat < of >: geef alleen de naam")
+    if len({n.strip().casefold() for n in names}) != len(names):
+        raise SpeakerError("elke spreker mag maar één keer worden genoemd")
+    if count is not None:
+        if not 1 <= count <= MAX_SPEAKERS:
+            raise SpeakerError(
+                f"het aantal sprekers moet tussen 1 en {MAX_SPEAKERS} liggen, niet {count}"
+            )
+        if names and count != len(names):
+            raise SpeakerError(
+                f"{count} sprekers past niet bij de {len(names)} opgegeven namen; "
+                "geef de namen of het aantal"
+            )
+
+
 def episode_to_toml(ep: Episode) -> str:
     data: dict[str, Any] = {
         "title": ep.title,
@@ -57,6 +81,8 @@ def episode_to_toml(ep: Episode) -> str:
         "guid": ep.guid,
         "created": ep.created,
     }
+    if ep.speaker_count is not None:
+        data["speaker_count"] = ep.speaker_count
     if ep.season is not None:
         data["season"] = ep.season
     if ep.episode_number is not None:
@@ -81,6 +107,7 @@ _KNOWN = {
     "description",
     "event",
     "kind",
+    "speaker_count",
     "episode_type",
     "explicit",
     "guid",
@@ -104,7 +131,12 @@ def episode_from_toml(slug: str, text: str, origin: str = "episode.toml") -> Epi
         loud = data.get("loudness")
         kind = data.get("kind", "talk")
         if kind not in KINDS:
-            raise WorkspaceError(f"{origin}: kind moet talk of interview zijn, niet '{kind}'")
+            raise WorkspaceError(
+                f"{origin}: kind moet {', '.join(KINDS[:-1])} of {KINDS[-1]} zijn, niet '{kind}'"
+            )
+        count = data.get("speaker_count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            raise WorkspaceError(f"{origin}: speaker_count moet een geheel getal zijn")
         return Episode(
             slug=slug,
             title=str(data["title"]),
@@ -114,6 +146,7 @@ def episode_from_toml(slug: str, text: str, origin: str = "episode.toml") -> Epi
             description=str(data.get("description", "")),
             event=str(data.get("event", "")),
             kind=kind,
+            speaker_count=count,
             source_name=str(source.get("file_name", "")),
             content_hash=str(source.get("content_hash", "")),
             duration=float(audio.get("duration", 0.0)),

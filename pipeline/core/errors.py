@@ -53,6 +53,14 @@ class ModelError(TranscriptError):
     """A Whisper model cannot be found, verified or loaded."""
 
 
+class SpeakerError(InputError):
+    """Speaker options that do not fit together (``--speaker`` names, ``--speakers N``)."""
+
+
+class SpeakerModelError(VlinderError):
+    """The speaker encoder's weights are missing or unreadable."""
+
+
 class TaxonomyError(VlinderError):
     """The taxonomy file is broken."""
 

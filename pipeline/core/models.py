@@ -14,7 +14,7 @@ from typing import Any
 #: Progress callback of a long step: (seconds of audio done, seconds in all).
 Progress = Callable[[float, float], None]
 
-KINDS = ("talk", "interview")
+KINDS = ("talk", "interview", "panel")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +29,7 @@ class EpisodeMeta:
     description: str = ""
     event: str = ""
     kind: str = "talk"  # one of KINDS
+    speaker_count: int | None = None  # `--speakers N`: how many people speak (names unknown)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Episode:
     description: str = ""
     event: str = ""
     kind: str = "talk"  # one of KINDS
+    speaker_count: int | None = None  # `--speakers N`: how many people speak (names unknown)
     source_name: str = ""
     content_hash: str = ""  # "sha256:<hex>" of the original recording
     duration: float = 0.0  # seconds, of the podcast MP3
@@ -76,6 +78,7 @@ class Word:
     end: float
     text: str
     probability: float = 1.0
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,15 @@ class Tag:
 
 
 @dataclass(frozen=True)
+class SpeakerTurn:
+    """Part of a fragment said by one person (when the speakers are known)."""
+
+    start: float
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Fragment:
     """The tagging and search unit: a few sentences, roughly 15-60 s, on sentence boundaries."""
 
@@ -124,9 +136,15 @@ class Fragment:
     text: str
     tags: tuple[Tag, ...] = ()
     chapter: int = 0
+    turns: tuple[SpeakerTurn, ...] = ()  # who says what, when the speakers are known
 
     def anchor(self) -> str:
         return f"f{self.index}"
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """The people who speak in this fragment, in order."""
+        return tuple(dict.fromkeys(t.speaker for t in self.turns))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.catalogue import Catalogue, open_catalogue
-from pipeline.core.episodes import episode_to_toml, load_episode, parse_date, slugify
+from pipeline.core.episodes import (
+    check_speakers,
+    episode_to_toml,
+    load_episode,
+    parse_date,
+    slugify,
+)
 from pipeline.core.errors import AudioError, DuplicateError, InputError, WorkspaceError
 from pipeline.core.models import KINDS, Episode, EpisodeMeta, Loudness, Progress
 from pipeline.core.settings import AudioSettings
@@ -74,10 +80,13 @@ def _default_title(path: Path, info: audio.AudioInfo) -> str:
 
 def _check_metadata(meta: EpisodeMeta) -> None:
     if meta.kind not in KINDS:
-        raise InputError(f"soort moet talk of interview zijn, niet '{meta.kind}'")
+        raise InputError(
+            f"soort moet {', '.join(KINDS[:-1])} of {KINDS[-1]} zijn, niet '{meta.kind}'"
+        )
     for text in (meta.title, meta.description, meta.event, *meta.speakers):
         if "\x00" in text:
             raise InputError("tekst met een NUL-teken is niet toegestaan")
+    check_speakers([s.strip() for s in meta.speakers if s.strip()], meta.speaker_count)
 
 
 def find_duplicate(ws: Workspace, content_hash: str) -> str | None:
@@ -209,6 +218,7 @@ def ingest(
                 description=meta.description,
                 event=meta.event,
                 kind=meta.kind,
+                speaker_count=meta.speaker_count,
                 source_name=path.name,
                 content_hash=content_hash,
                 duration=round(out_info.duration, 3),

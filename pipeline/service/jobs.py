@@ -111,6 +111,7 @@ def job_params(meta: EpisodeMeta, *, transcribe: bool = True) -> dict[str, Any]:
         "description": meta.description,
         "event": meta.event,
         "kind": meta.kind,
+        "speaker_count": meta.speaker_count,
         "transcribe": transcribe,
     }
 
@@ -124,6 +125,7 @@ def job_meta(params: dict[str, Any], source_name: str = "") -> EpisodeMeta:
         description=str(params.get("description", "")),
         event=str(params.get("event", "")),
         kind=str(params.get("kind") or "talk"),
+        speaker_count=params.get("speaker_count"),
     )
 
 

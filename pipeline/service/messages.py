@@ -6,6 +6,7 @@ from __future__ import annotations
 from pipeline.feed import FeedReport
 from pipeline.flows import BuildResult, ProcessResult
 from pipeline.site import SiteReport
+from pipeline.speakers import DiarizeResult
 from pipeline.transcribe import TranscribeResult
 
 
@@ -30,11 +31,34 @@ def process_lines(result: ProcessResult) -> list[str]:
         )
     elif result.transcript is not None:
         lines.append(transcribed_line(result.transcript))
+    if result.speakers is not None:
+        lines.extend(speaker_lines(result.speakers))
     if result.tags is not None:
         tags = result.tags
         lines.append(
             f"Getagd: {len(tags.chapters)} hoofdstukken, {len(tags.fragments)} fragmenten "
             f"({tags.tagged} met ingrediënten)."
+        )
+    return lines
+
+
+def speaker_lines(result: DiarizeResult) -> list[str]:
+    """What the diarize stage did, when there was something to do."""
+    if result.status == "kept" and result.reason:
+        return [f"Sprekers niet bepaald: {result.reason}."]
+    if result.status not in ("labelled", "cached"):
+        return []
+    counted = "geschat" if result.estimated else "opgegeven"
+    lines = [f"Sprekers: {len(result.names)} ({counted}): {', '.join(result.names)}."]
+    if not result.estimated and 0 < result.heard < len(result.names):
+        lines.append(
+            f"Let op: {len(result.names)} sprekers opgegeven, maar ik hoor er {result.heard}; "
+            "controleer de namen of het aantal (--speakers)."
+        )
+    elif result.missing:
+        lines.append(
+            f"Let op: {', '.join(result.missing)} genoemd, maar (bijna) niet gehoord; "
+            "controleer de namen of het aantal (--speakers)."
         )
     return lines
 

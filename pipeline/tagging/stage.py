@@ -27,10 +27,11 @@ from .overrides import Overrides, apply_overrides, parse_overrides
 from .segment import segment
 from .store import from_data, read_tags_file_quiet, write_tags_file
 from .taxonomy import Taxonomy, load_taxonomy
+from .turns import with_turns
 
 
 def transcript_hash(transcript: Transcript) -> str:
-    data = [[round(s.start, 3), round(s.end, 3), s.text] for s in transcript.segments]
+    data = [[round(s.start, 3), round(s.end, 3), s.text, s.speaker] for s in transcript.segments]
     blob = json.dumps(data, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -96,7 +97,7 @@ def segment_and_tag(
     """Pure: segment, tag, apply corrections, sum the chapter tags."""
     ov = ov or Overrides({}, {}, (), ())
     chapters, fragments = segment(transcript, tax, moves=ov.moves)
-    fragments = tag_fragments(fragments, tax)
+    fragments = tag_fragments(with_turns(fragments, transcript), tax)
     return apply_overrides(chapters, fragments, ov)
 
 

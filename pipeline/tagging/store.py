@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import (
     WorkspaceError,
 )
-from pipeline.core.models import Chapter, Fragment, Tag
+from pipeline.core.models import Chapter, Fragment, SpeakerTurn, Tag
 from pipeline.core.workspace import Workspace, atomic_write_text
 
 if TYPE_CHECKING:
@@ -34,6 +34,14 @@ def _tag_from(d: dict[str, Any]) -> Tag:
         tuple(d.get("evidence", ())),
         str(d.get("source", "auto")),
     )
+
+
+def _turn_dict(t: SpeakerTurn) -> dict[str, Any]:
+    return {"start": round(t.start, 3), "speaker": t.speaker, "text": t.text}
+
+
+def _turn_from(d: dict[str, Any]) -> SpeakerTurn:
+    return SpeakerTurn(float(d["start"]), str(d["speaker"]), str(d["text"]))
 
 
 def tags_data(
@@ -63,6 +71,7 @@ def tags_data(
                 "end": round(f.end, 3),
                 "text": f.text,
                 "tags": [_tag_dict(t) for t in f.tags],
+                **({"turns": [_turn_dict(t) for t in f.turns]} if f.turns else {}),
             }
             for f in fragments
         ],
@@ -107,6 +116,7 @@ def from_data(data: dict[str, Any], origin: str) -> tuple[list[Chapter], list[Fr
                 str(f["text"]),
                 tuple(_tag_from(t) for t in f.get("tags", ())),
                 int(f.get("chapter", 0)),
+                tuple(_turn_from(t) for t in f.get("turns", ())),
             )
             for f in data["fragments"]
         ]

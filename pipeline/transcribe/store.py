@@ -53,6 +53,7 @@ def transcript_data(transcript: Transcript) -> dict[str, Any]:
                         "end": round(w.end, 3),
                         "text": w.text,
                         "probability": round(w.probability, 4),
+                        **({"speaker": w.speaker} if w.speaker else {}),
                     }
                     for w in seg.words
                 ],
@@ -150,6 +151,7 @@ def transcript_from_data(data: dict[str, Any], origin: str = "transcript") -> Tr
                     float(w["end"]),
                     str(w["text"]),
                     float(w.get("probability", 1.0)),
+                    w.get("speaker") or None,
                 )
                 for w in s.get("words", [])
             )

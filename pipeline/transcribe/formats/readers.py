@@ -6,6 +6,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.core.errors import TranscriptError
@@ -177,7 +178,36 @@ def parse_srt(text: str, origin: str = "transcript.srt") -> list[Segment]:
             segments.append(seg)
     if not segments and text.strip():
         raise TranscriptError(f"{origin}, regel 1: geen ondertitels gevonden")
-    return segments
+    return _srt_speakers(segments)
+
+
+# "Anna Jansen: ..." at the start of a cue: the speaker, in SubRip's convention (a capital,
+# up to five words, particles such as "de" or "van" allowed)
+_SRT_SPEAKER = re.compile(
+    r"^([A-ZÀ-Ý][\w'’.-]*(?: (?:[a-z]{1,3}|[A-ZÀ-Ý0-9][\w'’.-]*)){0,4}): (.+)$"
+)
+
+
+def _srt_speakers(segments: list[Segment]) -> list[Segment]:
+    """Speakers from ``Name:`` at the start of cues, carried to the cues that follow until
+    the next name. A one-word prefix counts only when it recurs ("Kortom:" once is text)."""
+    found = [_SRT_SPEAKER.match(seg.text) for seg in segments]
+    counts: dict[str, int] = {}
+    for m in found:
+        if m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    names = {n for n, c in counts.items() if c >= 2 or " " in n}
+    if not names:
+        return segments
+    out: list[Segment] = []
+    speaker: str | None = None
+    for seg, m in zip(segments, found, strict=True):
+        if m and m.group(1) in names:
+            speaker, text = m.group(1), m.group(2).strip()
+            words = estimate_words(text, seg.start, seg.end)
+            seg = replace(seg, text=text, words=words)
+        out.append(replace(seg, speaker=speaker))
+    return out
 
 
 def _array_item_lines(text: str, key: str) -> list[int]:

@@ -27,14 +27,15 @@ def to_vtt(transcript: Transcript) -> str:
 
 
 def to_srt(transcript: Transcript) -> str:
+    """SubRip; where the speaker changes, the cue starts with ``Name:``."""
     parts: list[str] = []
+    last: str | None = None
     for n, cue in enumerate(cues(transcript), start=1):
-        parts += [
-            str(n),
-            f"{cue_time(cue.start, ',')} --> {cue_time(cue.end, ',')}",
-            *cue.lines,
-            "",
-        ]
+        lines = list(cue.lines)
+        if cue.speaker and cue.speaker != last:
+            lines[0] = f"{cue.speaker}: {lines[0]}"
+        last = cue.speaker
+        parts += [str(n), f"{cue_time(cue.start, ',')} --> {cue_time(cue.end, ',')}", *lines, ""]
     return "\n".join(parts)
 
 
