@@ -37,6 +37,7 @@ GOLDEN_PAGES = (
     "afleveringen/index.html",
     "afleveringen/een-team-zonder-wij-zij/index.html",
     "afleveringen/dijk-en-dialoog/index.html",
+    "ingredienten/index.html",
     "ingredienten/sociale-binding/index.html",
     "vlinders/vertrouwen-winnen/index.html",
     "sprekers/anna-de-vries/index.html",
