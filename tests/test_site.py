@@ -27,7 +27,7 @@ from starlette.testclient import TestClient
 from pipeline.core.episodes import load_episode, save_episode
 from pipeline.core.models import Episode
 from pipeline.core.timefmt import clock, seconds_value
-from pipeline.core.workspace import Workspace
+from pipeline.core.workspace import Workspace, atomic_write_bytes
 from pipeline.service.messages import site_lines
 from pipeline.service.server import Watcher, create_app, snapshot
 from pipeline.site import build, pagefind, writer
@@ -321,6 +321,22 @@ def test_feeds_and_vlinder_feeds_are_linked(tmp_path: Path) -> None:
         assert f"feeds/{name}" in links
         assert (ws.site_dir / "feeds" / name).exists()
     assert d.xpath("//link[@rel='alternate']/@href") == ["feeds/podcast.xml"]
+
+
+def test_a_feed_rewritten_within_the_same_second_reaches_the_site(tmp_path: Path) -> None:
+    """Same size, a modification time in the same second: still a different file."""
+    from pipeline.flows import build as build_all
+
+    ws = make_sample_workspace(tmp_path / "ws")
+    build_all(ws, base_url=BASE_URL)
+    feed, mirrored = ws.feeds_dir / "podcast.xml", ws.site_dir / "feeds" / "podcast.xml"
+    assert os.path.samefile(feed, mirrored)  # a hard link, not a copy
+    st = feed.stat()
+    data = feed.read_bytes().replace(b"podcast.example.org", b"podcast.example.net")
+    atomic_write_bytes(feed, data)  # as the feed stage writes: a new file
+    os.utime(feed, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    build(ws, base_url=BASE_URL)
+    assert mirrored.read_bytes() == data
 
 
 def test_audio_is_hard_linked_and_transcripts_copied(sample: Workspace) -> None:

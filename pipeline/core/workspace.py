@@ -220,13 +220,15 @@ def staging_dir(ws: Workspace, final: Path) -> Iterator[Path]:
 
 
 def _same_file(src: Path, dst: Path) -> bool:
+    """The same inode, or a copy with the source's size and modification time (to the
+    nanosecond: a feed rewritten within the same second must be copied again)."""
     try:
         a, b = src.stat(), dst.stat()
     except FileNotFoundError:
         return False
     if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
         return True
-    return a.st_size == b.st_size and int(a.st_mtime) == int(b.st_mtime)
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
 def mirror_file(src: Path, dst: Path, *, link: bool = False) -> bool:

@@ -118,17 +118,19 @@ class SharedEntry(FeedEntry):  # type: ignore[misc]
             return
         super().register_extension(namespace, extension_class_entry, atom, rss)
 
+    def _built(self) -> Any:
+        if self._item is None:
+            self._item = super().rss_entry()
+        return self._item
+
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._item is None:
-            self._item = super().rss_entry(extensions=extensions)
-            return self._item
+            return self._built()
         return copy.deepcopy(self._item)
 
     def item_copy(self) -> Any:
-        """A copy of the built ``<item>`` (built now when no feed has asked for it yet)."""
-        if self._item is None:
-            self._item = super().rss_entry()
-        return copy.deepcopy(self._item)
+        """A copy of the ``<item>``, for a feed that changes it (:class:`EntryCopy`)."""
+        return copy.deepcopy(self._built())
 
 
 class EntryCopy(FeedEntry):  # type: ignore[misc]
