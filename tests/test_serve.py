@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from lxml import etree
-from site_sample import BASE_URL, make_sample_workspace
+from site_sample import BASE_URL, free_port, make_sample_workspace
 from starlette.testclient import TestClient
 
 from pipeline import flows
@@ -133,12 +132,6 @@ def test_cors_and_the_chapters_media_type(sample: Workspace) -> None:
     assert "access-control-allow-origin" not in client.get("/").headers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_for(check, proc: subprocess.Popen, what: str, timeout: float = 180.0):
     """Poll ``check()`` until it returns a value (the server answers, a rebuild is there)."""
     deadline = time.monotonic() + timeout
@@ -160,7 +153,7 @@ def test_serve_on_another_port_serves_feeds_that_answer_there(sample: Workspace)
     """``vlinder serve --port N --watch``: the feeds, the subscribe buttons and a rebuild by the
     watcher all point at port N, and every URL in the feeds answers there."""
     ws = _local(sample)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [str(VLINDER), "-w", str(ws.root), "serve", "--port", str(port), "--watch"]
