@@ -105,7 +105,7 @@ def make_workspace(root: Path, n: int, cover: Path) -> tuple[Workspace, dict]:
             episode_number=i + 1,
         )
         save_episode(ws, ep)
-        for ext in ("vtt", "srt", "podcast.json"):
+        for ext in ("html", "vtt", "srt", "podcast.json"):
             ws.transcript_path(slug, ext).write_text("x", encoding="utf-8")
         chapters = tuple(
             Chapter(k, k * 0.2, (k + 1) * 0.2, f"Hoofdstuk {k} van aflevering {i}")

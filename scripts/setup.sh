@@ -19,7 +19,8 @@
 #   chromium (browser tests, which use /usr/bin/chromium). On Ubuntu the `chromium` package is a
 #   snap wrapper that does not work in containers; there the browser tests are skipped (the demo
 #   and the other tests do not need a browser). With --dev also redis-server (optional: only
-#   the Redis job queue test needs it, skipped without).
+#   the Redis job queue test needs it, skipped without) and default-jre-headless (Java for the
+#   W3C Nu HTML checker of tests/test_accessibility.py; skipped without).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,7 +30,7 @@ EXTRAS=""
 for arg in "$@"; do
   case $arg in
     --dev) EXTRAS="dev" ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "setup.sh: onbekende optie $arg" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +52,9 @@ command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 chromium_path >/dev/null || missing+=(chromium)
 if [[ $EXTRAS == dev ]] && ! command -v redis-server >/dev/null 2>&1; then
   missing+=(redis-server)
+fi
+if [[ $EXTRAS == dev ]] && ! command -v java >/dev/null 2>&1; then
+  missing+=(default-jre-headless)
 fi
 
 pick_python() {
@@ -88,7 +92,8 @@ if ((${#missing[@]})); then
     "${SUDO[@]}" apt-get update -qq
     required=()
     for pkg in "${missing[@]}"; do
-      [[ $pkg == chromium || $pkg == redis-server ]] || required+=("$pkg")
+      [[ $pkg == chromium || $pkg == redis-server || $pkg == default-jre-headless ]] ||
+        required+=("$pkg")
     done
     if ((${#required[@]})); then
       "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${required[@]}"
@@ -101,6 +106,10 @@ if ((${#missing[@]})); then
     if [[ " ${missing[*]} " == *" redis-server "* ]]; then
       "${SUDO[@]}" apt-get install -y -qq --no-install-recommends redis-server ||
         warn "redis-server kon niet worden geïnstalleerd; de Redis-wachtrijtest wordt overgeslagen"
+    fi
+    if [[ " ${missing[*]} " == *" default-jre-headless "* ]]; then
+      "${SUDO[@]}" apt-get install -y -qq --no-install-recommends default-jre-headless ||
+        warn "Java kon niet worden geïnstalleerd; de test met de W3C-HTML-controle wordt overgeslagen"
     fi
   fi
   PY=$(pick_python || true)

@@ -172,6 +172,11 @@ def make_sample_workspace(root: Path, base_url: str = BASE_URL) -> Workspace:
     ws.transcript_path(slug, "vtt").write_text(
         "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nWelkom.\n", encoding="utf-8"
     )
+    ws.transcript_path(slug, "html").write_text(
+        '<!doctype html>\n<html lang="nl"><head><meta charset="utf-8"><title>Transcript</title>'
+        '</head><body><time datetime="PT0S">0:00</time><p>Welkom.</p></body></html>\n',
+        encoding="utf-8",
+    )
     ws.transcript_path(slug, "srt").write_text(
         "1\n00:00:00,000 --> 00:00:02,000\nWelkom.\n", encoding="utf-8"
     )

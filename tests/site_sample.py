@@ -12,11 +12,16 @@ Regenerate the golden pages (only on purpose, after reviewing the change):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
+import socket
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +42,7 @@ GOLDEN_PAGES = (
     "afleveringen/index.html",
     "afleveringen/een-team-zonder-wij-zij/index.html",
     "afleveringen/dijk-en-dialoog/index.html",
+    "ingredienten/index.html",
     "ingredienten/sociale-binding/index.html",
     "vlinders/vertrouwen-winnen/index.html",
     "sprekers/anna-de-vries/index.html",
@@ -225,6 +231,34 @@ def make_mp3(path: Path, seconds: float = AUDIO_SECONDS) -> Path:
         check=True,
     )
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: object) -> Iterator[str]:
+    """Serve an ASGI app (``create_app(ws)``) with uvicorn on a free port in a thread, for the
+    browser tests; yields its URL once the server accepts connections."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:  # the state we need: the server accepts connections
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def regen_golden() -> None:

@@ -8,13 +8,10 @@ on a phone. Never runs ``playwright install``: it uses /usr/bin/chromium.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-from site_sample import BASE_URL, make_mp3, make_sample_workspace
+from site_sample import BASE_URL, make_mp3, make_sample_workspace, serve_in_thread
 
 from pipeline.service.server import create_app
 from pipeline.site import build as build_site
@@ -24,36 +21,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 TALK = "/afleveringen/een-team-zonder-wij-zij/"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sample site (with a real 80 s MP3) served by ``create_app`` on a free port."""
-    import uvicorn
-
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg is not installed")
     tmp = tmp_path_factory.mktemp("browser")
     ws = make_sample_workspace(tmp / "ws", mp3=make_mp3(tmp / "toon.mp3"))
     build_site(ws, base_url=BASE_URL)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(create_app(ws)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from mutagen.mp3 import MP3
 from PIL import Image
 
 from pipeline.cli import cli
+from pipeline.core.baseurl import normalise_base_url
 from pipeline.core.episodes import load_episode, save_episode, update_episode
 from pipeline.core.errors import FeedError, InputError
 from pipeline.core.models import Chapter, Episode
@@ -54,7 +55,8 @@ from pipeline.feed import publish
 from pipeline.feed.chapters import read_id3_chapters, write_id3_chapters
 from pipeline.feed.check import check_feeds
 from pipeline.feed.podcast_ext import PODCAST_NS, podcast_guid
-from pipeline.feed.urls import normalise_base_url
+from pipeline.feed.render import vlinder_feed_title
+from pipeline.feed.urls import vlinder_item_guid
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -175,7 +177,7 @@ def test_item_tags(built: Workspace) -> None:
         for t in item.findall("podcast:transcript", NS)
     ]
     assert transcripts == [
-        ("text/html", f"{BASE_URL}/afleveringen/{SLUG}/", "nl", None),
+        ("text/html", f"{BASE_URL}/transcripts/{SLUG}.html", "nl", None),
         ("application/json", f"{BASE_URL}/transcripts/{SLUG}.podcast.json", "nl", None),
         ("application/x-subrip", f"{BASE_URL}/transcripts/{SLUG}.srt", "nl", "captions"),
         ("text/vtt", f"{BASE_URL}/transcripts/{SLUG}.vtt", "nl", "captions"),
@@ -183,7 +185,9 @@ def test_item_tags(built: Workspace) -> None:
     chapters = item.find("podcast:chapters", NS)
     assert chapters.get("url") == f"{BASE_URL}/feeds/chapters/{SLUG}.json"
     assert chapters.get("type") == "application/json+chapters"
-    # The description: chapters as timestamps (one per line), the ingredients, the page.
+    # The description: HTML in CDATA, with the chapters as timestamps (one per line), the
+    # ingredients, the page.
+    assert b"<description><![CDATA[<p>Een interview" in (built.root / MAIN).read_bytes()
     desc = item.findtext("description")
     assert "00:00 Welkom &amp; introductie<br>00:02 Eén team" in desc
     assert "Ingrediënten: Eén team, Risico en winst delen" in desc
@@ -216,6 +220,8 @@ def test_vlinder_feeds_hold_the_episodes_with_their_ingredients(built: Workspace
     assert slugs("feeds/klompje-goud.xml") == []
     ch = _xml(built, "feeds/vertrouwen-winnen.xml").find("channel")
     assert ch.findtext("title") == "Het klompje goud: Vertrouwen winnen"
+    # the vlinder "Het klompje goud" in the podcast "Het klompje goud": not said twice
+    assert _xml(built, "feeds/klompje-goud.xml").findtext("channel/title") == "Het klompje goud"
     self_url = f"{BASE_URL}/feeds/vertrouwen-winnen.xml"
     assert ch.find("atom:link[@rel='self']", NS).get("href") == self_url
     assert ch.findtext("podcast:guid", namespaces=NS) == podcast_guid(self_url)
@@ -223,6 +229,81 @@ def test_vlinder_feeds_hold_the_episodes_with_their_ingredients(built: Workspace
     # An empty feed is still valid and has no lastBuildDate (it would change every build).
     empty = _xml(built, "feeds/klompje-goud.xml").find("channel")
     assert empty.find("lastBuildDate") is None
+
+
+def test_an_episode_has_its_own_guid_and_enclosure_url_in_every_show(built: Workspace) -> None:
+    """Apple ignores an enclosure URL it has seen in another show: a vlinder feed gives each
+    episode a guid and an audio URL of its own (a hard link), stable between builds; the main
+    feed keeps the episode's own guid and URL (existing subscribers)."""
+    ep = load_episode(built, SLUG)
+    main = _item(_xml(built), SLUG)
+    assert main.findtext("guid") == ep.guid
+    assert main.find("enclosure").get("url") == f"{BASE_URL}/episodes/{SLUG}/{SLUG}.mp3"
+    item = _item(_xml(built, "feeds/vertrouwen-winnen.xml"), SLUG)
+    guid = item.find("guid")
+    assert guid.text == vlinder_item_guid(ep.guid, "vertrouwen-winnen") != ep.guid
+    assert guid.text == "urn:uuid:" + str(
+        uuid.uuid5(uuid.NAMESPACE_URL, f"vlinder:vertrouwen-winnen/{ep.guid}")
+    )
+    assert guid.get("isPermaLink") == "false"
+    enc = item.find("enclosure")
+    assert enc.get("url") == f"{BASE_URL}/feeds/audio/vertrouwen-winnen/{SLUG}.mp3"
+    linked = built.feeds_dir / "audio" / "vertrouwen-winnen" / f"{SLUG}.mp3"
+    audio = built.episode_dir(SLUG) / f"{SLUG}.mp3"
+    assert linked.samefile(audio)  # a hard link, not a second copy
+    assert int(enc.get("length")) == audio.stat().st_size
+    other = _item(_xml(built, "feeds/ja-durven-zeggen.xml"), "ja-durven-zeggen")
+    assert other.findtext("guid") == vlinder_item_guid(
+        load_episode(built, "ja-durven-zeggen").guid, "ja-durven-zeggen"
+    )
+    # the rest of the item is the main feed's
+    assert item.findtext("title") == main.findtext("title")
+    assert item.findtext("description") == main.findtext("description")
+    assert check_feeds(built, allow_http=True) == []
+
+
+def test_vlinder_feed_titles_do_not_repeat_the_podcast_title() -> None:
+    assert vlinder_feed_title("Het klompje goud", "Vertrouwen winnen") == (
+        "Het klompje goud: Vertrouwen winnen"
+    )
+    title = "Het klompje goud – de alliantie als samenwerkingsvorm"
+    assert vlinder_feed_title("Het klompje goud", title) == title
+    assert vlinder_feed_title("Het klompje goud", "het klompje goud") == "het klompje goud"
+
+
+def test_copyright_line(built: Workspace, sample: Workspace) -> None:
+    ch = _xml(built).find("channel")
+    assert ch.findtext("copyright") == "© 2025 Waterschap Rivierenland"
+    assert _xml(built, "feeds/klompje-goud.xml").findtext("channel/copyright") == (
+        "© 2025 Waterschap Rivierenland"
+    )
+    update_episode(sample, "bonus-frietkar", date=dt.date(2023, 5, 1))
+    _build(sample)
+    assert _xml(sample).findtext("channel/copyright") == "© 2023–2025 Waterschap Rivierenland"
+    text = sample.settings_path.read_text("utf-8")
+    sample.settings_path.write_text(
+        text.replace('copyright = ""', 'copyright = "CC BY 4.0 Waterschap Rivierenland"'),
+        "utf-8",
+    )
+    _build(Workspace(sample.root))
+    assert _xml(sample).findtext("channel/copyright") == "CC BY 4.0 Waterschap Rivierenland"
+
+
+def test_check_finds_an_episode_shared_between_shows(built: Workspace, tmp_path: Path) -> None:
+    """A vlinder feed as Vlinder built it before: the main feed's guid and enclosure URL."""
+    ws = Workspace(tmp_path / "ws")
+    shutil.copytree(built.root, ws.root, symlinks=True)
+    rel = "feeds/vertrouwen-winnen.xml"
+    ep = load_episode(ws, SLUG)
+    data = (ws.root / rel).read_text("utf-8")
+    data = data.replace(vlinder_item_guid(ep.guid, "vertrouwen-winnen"), ep.guid)
+    data = data.replace("feeds/audio/vertrouwen-winnen/", f"episodes/{SLUG}/")
+    (ws.root / rel).write_text(data, "utf-8")
+    problems = check_feeds(ws, allow_http=True)
+    assert len(problems) == 2, problems
+    assert all(p.startswith(rel) and "staat ook in feeds/podcast.xml" in p for p in problems)
+    assert any(ep.guid in p for p in problems)
+    assert any(f"{BASE_URL}/episodes/{SLUG}/{SLUG}.mp3" in p for p in problems)
 
 
 def test_chapters_json_v1_2(built: Workspace) -> None:
@@ -328,7 +409,7 @@ def test_feedparser_sees_the_feed(built: Workspace) -> None:
 def test_awkward_characters_stay_well_formed(sample: Workspace) -> None:
     title = "A < B & C > D \"quoted\" 'single' ]]> 🦋 \u00e9\u0301"
     update_episode(
-        sample, "bonus-frietkar", title=title, description="<script>alert('x')</script> & co"
+        sample, "bonus-frietkar", title=title, description="<script>alert('x')</script> & co ]]>"
     )
     _build(sample)
     data = (sample.root / MAIN).read_bytes()
@@ -337,6 +418,7 @@ def test_awkward_characters_stay_well_formed(sample: Workspace) -> None:
     assert item.findtext("title") == title
     assert "&lt;script&gt;" in item.findtext("description")  # escaped HTML, not markup
     assert "<script>" not in item.findtext("description")
+    assert "co ]]&gt;" in item.findtext("description")  # cannot end the CDATA section
     assert feedparser.parse(data).bozo is False
     titles = [e["title"] for e in podcastparser.parse("x", io.BytesIO(data))["episodes"]]
     assert title in titles
@@ -397,8 +479,11 @@ def test_removed_episode_and_vlinder_leave_no_stale_files(sample: Workspace) -> 
     assert set(report.removed) == {
         "feeds/ja-durven-zeggen.xml",
         "feeds/chapters/ja-durven-zeggen.json",
+        "feeds/audio/ja-durven-zeggen/ja-durven-zeggen.mp3",
     }
     assert not (sample.feeds_dir / "ja-durven-zeggen.xml").exists()
+    assert not (sample.feeds_dir / "audio" / "ja-durven-zeggen").exists()
+    assert (sample.feeds_dir / "audio" / "vertrouwen-winnen" / f"{SLUG}.mp3").exists()
 
 
 def test_base_url_override_and_bad_base_url(sample: Workspace) -> None:

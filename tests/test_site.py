@@ -8,11 +8,13 @@ import os
 import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import lxml.html
 import pytest
+from PIL import Image
 from site_sample import (
     BASE_URL,
     GOLDEN_DIR,
@@ -25,13 +27,14 @@ from starlette.testclient import TestClient
 from pipeline.core.episodes import load_episode, save_episode
 from pipeline.core.models import Episode
 from pipeline.core.timefmt import clock, seconds_value
-from pipeline.core.workspace import Workspace
+from pipeline.core.workspace import Workspace, atomic_write_bytes
 from pipeline.service.messages import site_lines
 from pipeline.service.server import Watcher, create_app, snapshot
 from pipeline.site import build, pagefind, writer
 from pipeline.site.pagefind import assign_shards
 
 TALK_PAGE = "afleveringen/een-team-zonder-wij-zij/index.html"
+SKIP = ("pagefind", "transcripts")
 
 
 @pytest.fixture
@@ -60,12 +63,20 @@ def test_time_formats() -> None:
 
 def test_every_page_is_dutch_accessible_and_links_resolve(sample: Workspace) -> None:
     pages = sorted(sample.site_dir.rglob("*.html"))
-    pages = [p for p in pages if "pagefind" not in p.parts]
+    # the site's pages (not Pagefind's, nor the HTML transcripts)
+    pages = [p for p in pages if p.relative_to(sample.site_dir).parts[0] not in SKIP]
     assert len(pages) >= 20
     for path in pages:
         rel = path.relative_to(sample.site_dir).as_posix()
         d = lxml.html.fromstring(path.read_bytes())
         assert d.get("lang") == "nl", rel
+        # every page has a meta description, and the tags for a shared link's card
+        assert d.xpath("//meta[@name='description']/@content")[0].strip(), rel
+        assert d.xpath("//meta[@property='og:title']/@content")[0].strip(), rel
+        assert d.xpath("//meta[@property='og:url']/@content") == [
+            f"{BASE_URL}/{rel.removesuffix('index.html')}"
+        ], rel
+        assert d.xpath("//meta[@name='twitter:card']/@content") == ["summary"], rel
         assert d.xpath("//a[@class='skiplink']/@href") == ["#inhoud"], rel
         assert d.xpath("//main[@id='inhoud']"), rel
         assert d.xpath("//nav[@aria-label='Hoofdmenu']"), rel
@@ -126,6 +137,94 @@ def test_episode_page(sample: Workspace) -> None:
     assert ("spreker[content]", "Kees Jansen") in filters
     assert ("vlinder[content]", "Vertrouwen winnen met de alliantie") in filters
     assert ("aflevering[content]", "Eén team, zonder wij-zij") in filters
+    # ... as valid HTML: a meta element needs a name or property (the W3C checker)
+    assert all(m.get("property") for m in d.xpath("//meta[@data-pagefind-filter]"))
+    assert d.xpath("//meta[@data-pagefind-meta]/@property") == ["vlinder:datum"]
+    # the audio's captions: the WebVTT transcript
+    track = audio.xpath("track")[0]
+    assert (track.get("kind"), track.get("srclang"), track.get("default")) == (
+        "captions",
+        "nl",
+        "",
+    )
+    assert track.get("src") == "../../transcripts/een-team-zonder-wij-zij.vtt"
+    # a shared link shows the episode with its player
+    assert d.xpath("//meta[@property='og:type']/@content") == ["article"]
+    assert d.xpath("//meta[@property='og:title']/@content") == ["Eén team, zonder wij-zij"]
+    assert d.xpath("//meta[@property='og:audio']/@content") == [
+        f"{BASE_URL}/episodes/een-team-zonder-wij-zij/een-team-zonder-wij-zij.mp3"
+    ]
+    assert d.xpath("//meta[@property='og:audio:type']/@content") == ["audio/mpeg"]
+    description = d.xpath("//meta[@name='description']/@content")
+    assert description == d.xpath("//meta[@property='og:description']/@content")
+    assert description[0].startswith("Hoe opdrachtgever en opdrachtnemer")
+
+
+def test_pages_without_a_description_get_one(sample: Workspace) -> None:
+    """An episode, ingredient or vlinder without a description of its own, and the lists."""
+    save_episode(sample, replace(load_episode(sample, "dijk-en-dialoog"), description=""))
+    build(sample, base_url=BASE_URL)
+
+    def description(rel: str) -> str:
+        return doc(sample, rel).xpath("string(//meta[@name='description']/@content)")
+
+    assert description("afleveringen/dijk-en-dialoog/index.html") == (
+        "Een lezing met Kees Jansen in Het klompje goud, 20 januari 2025: beluister het, "
+        "met het transcript."
+    )
+    assert description("afleveringen/index.html").startswith("Alle 3 afleveringen van ")
+    assert description("sprekers/anna-de-vries/index.html") == (
+        "De afleveringen met Anna de Vries in Het klompje goud, over onder meer Eén team, "
+        "Sociale binding, Bestuurlijk lef."
+    )
+    for rel in ("sprekers/index.html", "zoeken/index.html", "vlinders/index.html"):
+        assert "Het klompje goud" in description(rel), rel
+
+
+def test_ingredients_overview_page(sample: Workspace) -> None:
+    """``/ingredienten/`` answers: every ingredient, A to Z, with its vlinder."""
+    d = doc(sample, "ingredienten/index.html")
+    assert d.xpath("string(//h1)") == "Ingrediënten"
+    names = d.xpath("//ul[@class='ingredienten-lijst']/li/a/text()")
+    assert len(names) == len(list((sample.site_dir / "ingredienten").glob("*/index.html")))
+    assert names == sorted(names, key=str.casefold) and "Sociale binding" in names
+    item = d.xpath("//li[a='Sociale binding']")[0]
+    assert "(2 fragmenten)" in item.text_content()
+    assert "Vertrouwen winnen met de alliantie" in item.text_content()
+    assert "ingredienten/" in doc(sample, "vlinders/index.html").xpath("//main//a/@href")[0]
+    client = TestClient(create_app(sample))
+    assert client.get("/ingredienten/").status_code == 200
+
+
+def test_favicon_and_headers_for_static_hosts(sample: Workspace) -> None:
+    icon = sample.site_dir / "favicon.ico"
+    with Image.open(icon) as img:
+        assert img.format == "ICO" and {(16, 16), (32, 32)} <= img.info["sizes"]
+    assert doc(sample, TALK_PAGE).xpath("//link[@rel='icon']/@href") == ["../../favicon.ico"]
+    client = TestClient(create_app(sample))
+    assert client.get("/favicon.ico").status_code == 200
+    headers = (sample.site_dir / "_headers").read_text()
+    assert "/feeds/chapters/*\n  Content-Type: application/json+chapters" in headers
+    assert "/transcripts/*\n  Access-Control-Allow-Origin: *" in headers
+    before = {p: p.stat().st_mtime_ns for p in (icon, sample.site_dir / "_headers")}
+    build(sample, base_url=BASE_URL)
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # written once
+
+
+def test_home_page_shares_the_cover(tmp_path: Path) -> None:
+    from pipeline.flows import build as build_all
+
+    ws = make_sample_workspace(tmp_path / "ws")
+    build_all(ws, base_url=BASE_URL)
+    d = doc(ws, "index.html")
+    assert d.xpath("//meta[@property='og:type']/@content") == ["website"]
+    assert d.xpath("//meta[@property='og:title']/@content") == ["Het klompje goud"]
+    cover = f"{BASE_URL}/feeds/cover.png"
+    assert d.xpath("//meta[@property='og:image']/@content") == [cover]
+    assert d.xpath("//meta[@name='twitter:image']/@content") == [cover]
+    assert (ws.site_dir / "feeds" / "cover.png").exists()
+    episode = doc(ws, TALK_PAGE)
+    assert episode.xpath("//meta[@property='og:image']/@content") == [cover]
 
 
 def test_user_text_is_escaped(sample: Workspace) -> None:
@@ -222,6 +321,22 @@ def test_feeds_and_vlinder_feeds_are_linked(tmp_path: Path) -> None:
         assert f"feeds/{name}" in links
         assert (ws.site_dir / "feeds" / name).exists()
     assert d.xpath("//link[@rel='alternate']/@href") == ["feeds/podcast.xml"]
+
+
+def test_a_feed_rewritten_within_the_same_second_reaches_the_site(tmp_path: Path) -> None:
+    """Same size, a modification time in the same second: still a different file."""
+    from pipeline.flows import build as build_all
+
+    ws = make_sample_workspace(tmp_path / "ws")
+    build_all(ws, base_url=BASE_URL)
+    feed, mirrored = ws.feeds_dir / "podcast.xml", ws.site_dir / "feeds" / "podcast.xml"
+    assert os.path.samefile(feed, mirrored)  # a hard link, not a copy
+    st = feed.stat()
+    data = feed.read_bytes().replace(b"podcast.example.org", b"podcast.example.net")
+    atomic_write_bytes(feed, data)  # as the feed stage writes: a new file
+    os.utime(feed, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    build(ws, base_url=BASE_URL)
+    assert mirrored.read_bytes() == data
 
 
 def test_audio_is_hard_linked_and_transcripts_copied(sample: Workspace) -> None:

@@ -296,7 +296,7 @@ def test_transcribe_episode_writes_every_format(
     seen: list[tuple[float, float]] = []
     result = transcribe(ws, "lezing", progress=lambda d, t: seen.append((d, t)))
     assert result.status == "transcribed" and result.segments >= 1
-    for ext in ("json", "vtt", "srt", "txt", "podcast.json"):
+    for ext in ("json", "vtt", "srt", "txt", "podcast.json", "html"):
         assert ws.transcript_path("lezing", ext).exists()
     data = read_transcript_json(ws, "lezing")
     assert data["engine"] == "faster-whisper" and data["model"] == "base"

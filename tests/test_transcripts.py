@@ -6,6 +6,7 @@ No Whisper model here; the engines are tested in test_transcribe.py.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -27,9 +28,21 @@ from pipeline.transcribe.formats.readers import (
     parse_vtt,
 )
 from pipeline.transcribe.formats.sentences import split_sentences
-from pipeline.transcribe.formats.writers import to_podcast_json, to_srt, to_text, to_vtt
+from pipeline.transcribe.formats.writers import (
+    to_html,
+    to_podcast_json,
+    to_srt,
+    to_text,
+    to_vtt,
+)
 from pipeline.transcribe.stage import import_transcript
-from pipeline.transcribe.store import edited_files, load_transcript, write_transcript
+from pipeline.transcribe.store import (
+    edited_files,
+    load_transcript,
+    read_transcript_json,
+    refresh_formats,
+    write_transcript,
+)
 
 TEXT = (
     "Welkom bij de podcast over de dijkversterking tussen Gorinchem en Waardenburg. "
@@ -124,6 +137,41 @@ def test_srt_round_trip() -> None:
     assert " ".join(s.text for s in parse_srt(srt)) == t.text
 
 
+def test_srt_cues_keep_to_the_spec_32_characters_and_two_lines() -> None:
+    """The Podcasting 2.0 transcript spec: SRT cards of at most 2 lines of 32 characters."""
+    long_word = "Hoogwaterbeschermingsprogrammaprojectorganisatieleden"
+    t = sample_transcript()
+    t = Transcript("nl", (*t.segments, Segment(9, 40.0, 44.0, f"De {long_word} ook.")), duration=45)
+    blocks = [b.splitlines()[2:] for b in to_srt(t).strip().split("\n\n")]
+    assert len(blocks) >= 8
+    for lines in blocks:
+        assert 1 <= len(lines) <= 2, lines
+        assert all(len(line) <= 32 for line in lines), lines
+    assert max(len(line) for lines in blocks for line in lines) > 28  # lines are filled
+    # VTT keeps its longer lines (the spec recommends at most 65 there)
+    assert max(len(line) for lines in _cue_text_lines(to_vtt(t)) for line in lines) > 32
+
+
+def test_html_transcript_has_the_spec_form() -> None:
+    """cite (the speaker, where it changes), time (the start) and p (the words), in a complete
+    HTML document; user text escaped."""
+    import lxml.html
+
+    first = sample_transcript(speaker="Jan de Vries")
+    second = Segment(9, 40.0, 47.5, "Ik ben Piet <b>en</b> ik reageer.", (), "Piet Bakker")
+    later = Segment(10, 61.0, 75.0, "Na een pauze verder.", (), "Piet Bakker")
+    t = Transcript("nl", (*first.segments, second, later), duration=80.0)
+    page = to_html(t)
+    assert page.startswith('<!doctype html>\n<html lang="nl">')
+    body = lxml.html.fromstring(page).body
+    assert [el.tag for el in body] == ["cite", "time", "p", "cite", "time", "p", "time", "p"]
+    assert [c.text for c in body.iter("cite")] == ["Jan de Vries:", "Piet Bakker:"]
+    times = [(el.text, el.get("datetime")) for el in body.iter("time")]
+    assert times == [("0:00", "PT0S"), ("0:40", "PT40S"), ("1:01", "PT1M1S")]
+    assert body.findall("p")[1].text == "Ik ben Piet <b>en</b> ik reageer."
+    assert "&lt;b&gt;" in page
+
+
 def test_podcast_json_format() -> None:
     data = json.loads(to_podcast_json(sample_transcript()))
     assert data["version"] == "1.0.0"
@@ -143,7 +191,7 @@ def test_write_and_load_transcript(ws: Workspace) -> None:
     t = sample_transcript()
     paths = write_transcript(ws, "lezing", t)
     assert sorted(p.name for p in paths) == sorted(
-        f"lezing.{ext}" for ext in ("json", "vtt", "srt", "txt", "podcast.json")
+        f"lezing.{ext}" for ext in ("json", "vtt", "srt", "txt", "podcast.json", "html")
     )
     loaded = load_transcript(ws, "lezing")
     assert loaded == t
@@ -163,6 +211,31 @@ def test_human_edit_of_vtt_is_detected_and_wins(ws: Workspace) -> None:
     assert loaded.text.startswith("Hartelijk welkom bij de podcast")
     assert loaded.options["edited"] == "vtt"
     assert loaded.options["words_estimated"] is True
+
+
+def test_formats_of_an_older_version_are_refreshed_unless_edited(ws: Workspace) -> None:
+    """A workspace from before the HTML transcript and the 32-character SRT: the transcribe
+    stage writes the formats again from the JSON, but never over a person's edit."""
+    write_transcript(ws, "lezing", sample_transcript())
+    html_path, srt = ws.transcript_path("lezing", "html"), ws.transcript_path("lezing", "srt")
+    html_path.unlink()
+    data = read_transcript_json(ws, "lezing")
+    old_srt = "1\n00:00:00,000 --> 00:00:05,000\nWelkom bij de podcast over de dijkversterking\n"
+    srt.write_text(old_srt, encoding="utf-8")
+    data["written"]["srt"] = hashlib.sha256(old_srt.encode()).hexdigest()
+    data["written"].pop("html")
+    ws.transcript_path("lezing", "json").write_text(json.dumps(data), encoding="utf-8")
+    assert edited_files(ws, "lezing") == []
+
+    assert refresh_formats(ws, "lezing", read_transcript_json(ws, "lezing"))
+    assert html_path.exists() and srt.read_text(encoding="utf-8") == to_srt(sample_transcript())
+    assert edited_files(ws, "lezing") == []
+    assert not refresh_formats(ws, "lezing", read_transcript_json(ws, "lezing"))  # up to date
+
+    srt.write_text("1\n00:00:00,000 --> 00:00:05,000\nMet de hand\n", encoding="utf-8")
+    html_path.unlink()
+    assert not refresh_formats(ws, "lezing", read_transcript_json(ws, "lezing"))
+    assert "Met de hand" in srt.read_text(encoding="utf-8") and not html_path.exists()
 
 
 def test_human_edit_of_json_is_detected(ws: Workspace) -> None:

@@ -50,35 +50,35 @@ def serve_command(
     """Serveer de site lokaal, met terugspoelen in de audio (HTTP Range)."""
     from pipeline.flows import build
     from pipeline.service.messages import build_lines
-    from pipeline.service.server import serve
+    from pipeline.service.server import hosting, serve
 
     ws = ctx.ws
     settings = ws.settings.server
     host = host or settings.host
     port = settings.port if port is None else port
-    if not no_build:
-        for line in build_lines(build(ws)):
-            click.echo(line)
-    elif not (ws.site_dir / "index.html").exists():
-        click.echo("Let op: site/ is nog leeg; draai eerst `vlinder build`.", err=True)
-    shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
-    click.echo(f"De site draait op http://{shown}:{port}/ (stoppen met Ctrl-C)")
-    if producer:
-        from pipeline.service.webapp import producer_token
+    with hosting(ws, host, port) as url:
+        if not no_build:
+            for line in build_lines(build(ws)):
+                click.echo(line)
+        elif not (ws.site_dir / "index.html").exists():
+            click.echo("Let op: site/ is nog leeg; draai eerst `vlinder build`.", err=True)
+        click.echo(f"De site draait op {url}/ (stoppen met Ctrl-C)")
+        if producer:
+            from pipeline.service.webapp import producer_token
 
-        click.echo(f"Producentenomgeving: http://{shown}:{port}/producent/")
-        token, created = producer_token(ws)
-        if created:
-            click.echo(
-                f"Nieuwe toegangscode voor de producentenomgeving: {token}\n"
-                f"(bewaard in {ws.state_dir.name}/producer-token; stel zelf een code in met "
-                "[server] token in vlinder.toml)"
-            )
-        if no_worker:
-            click.echo("Geen worker in dit proces: start `vlinder worker` voor de taken.")
-    if watch:
-        click.echo("Ik bouw opnieuw zodra er iets verandert.")
-    serve(ws, host, port, watch, producer=producer, worker=not no_worker, report=click.echo)
+            click.echo(f"Producentenomgeving: {url}/producent/")
+            token, created = producer_token(ws)
+            if created:
+                click.echo(
+                    f"Nieuwe toegangscode voor de producentenomgeving: {token}\n"
+                    f"(bewaard in {ws.state_dir.name}/producer-token; stel zelf een code in met "
+                    "[server] token in vlinder.toml)"
+                )
+            if no_worker:
+                click.echo("Geen worker in dit proces: start `vlinder worker` voor de taken.")
+        if watch:
+            click.echo("Ik bouw opnieuw zodra er iets verandert.")
+        serve(ws, host, port, watch, producer=producer, worker=not no_worker, report=click.echo)
 
 
 COMMANDS: list[click.Command] = [serve_command]

@@ -30,7 +30,7 @@ class PodcastSettings:
     explicit: bool = False
     base_url: str = "http://localhost:8000"
     image: str = ""  # path in the workspace or URL; empty: a cover is generated
-    copyright: str = ""
+    copyright: str = ""  # empty: "© <years of the episodes> <owner_name>"
     locked: bool = True
     medium: str = "podcast"
     keywords: tuple[str, ...] = ("dijkversterking", "alliantie", "waterschap", "samenwerking")

@@ -156,7 +156,8 @@ def create_workspace(
             shutil.copyfile(source, target)
     gitignore = ws.root / ".gitignore"
     if not gitignore.exists():
-        atomic_write_text(gitignore, ".vlinder/\ncatalogue.db*\nsite/\n")
+        # feeds/audio/ holds hard links to the episodes' MP3s (one per vlinder feed)
+        atomic_write_text(gitignore, ".vlinder/\ncatalogue.db*\nsite/\nfeeds/audio/\n")
     return ws
 
 
@@ -216,3 +217,41 @@ def staging_dir(ws: Workspace, final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _same_file(src: Path, dst: Path) -> bool:
+    """The same inode, or a copy with the source's size and modification time (to the
+    nanosecond: a feed rewritten within the same second must be copied again)."""
+    try:
+        a, b = src.stat(), dst.stat()
+    except FileNotFoundError:
+        return False
+    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+        return True
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def mirror_file(src: Path, dst: Path, *, link: bool = False) -> bool:
+    """Make ``dst`` a copy of ``src`` (a hard link when ``link`` and the file system has them),
+    replacing it atomically; True if it changed. A copy keeps the source's modification time,
+    so an unchanged source is not copied again."""
+    if _same_file(src, dst):
+        return False
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        if link:
+            try:
+                os.link(src, tmp)
+            except OSError:
+                shutil.copy2(src, tmp)
+        else:
+            shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WorkspaceError(
+            f"kan {src.name} niet naar {dst.parent.name}/ kopiëren: {exc}"
+        ) from exc
+    return True

@@ -2,6 +2,5 @@
 accepted by Apple Podcasts and Podcasting 2.0 apps (the ``publish`` verb)."""
 
 from .stage import FeedReport, publish, reindex
-from .urls import normalise_base_url
 
-__all__ = ["FeedReport", "normalise_base_url", "publish", "reindex"]
+__all__ = ["FeedReport", "publish", "reindex"]

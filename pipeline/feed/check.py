@@ -4,7 +4,9 @@ Podcasting 2.0 namespace, and against the files they point at.
 Each problem is one Dutch line, prefixed with the feed's path. URLs under the feed's own base
 (taken from its ``atom:link rel="self"``) are checked against the workspace files: the
 enclosure's length and extension, the duration, the artwork's size, the transcripts and the
-chapter files. URLs elsewhere are only checked for their form.
+chapter files. URLs elsewhere are only checked for their form. Across the feeds, an episode's
+guid and enclosure URL must be its own in each show: Apple ignores an episode whose enclosure
+URL it has seen in another show.
 
 http: ``vlinder check`` reports http URLs as a problem (Apple requires https);
 ``--allow-http`` accepts them, and so does ``vlinder build`` (a localhost demo must build).
@@ -51,10 +53,13 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 
 @dataclass
 class _Files:
-    """Local files behind the feed's URLs: pending outputs first, then the workspace."""
+    """Local files behind the feed's URLs: pending outputs and links first, then the
+    workspace. It also remembers which feed each guid and enclosure URL was seen in first."""
 
     ws: Workspace
     pending: Mapping[str, bytes]
+    links: Mapping[str, Path] = field(default_factory=dict)  # pending hard links -> source
+    shows: dict[str, str] = field(default_factory=dict)  # guid or enclosure URL -> feed
     sizes: dict[Path, int] = field(default_factory=dict)
     lengths: dict[Path, float | None] = field(default_factory=dict)
     chapters: dict[str, list[str]] = field(default_factory=dict)  # rel -> problems
@@ -64,6 +69,10 @@ class _Files:
         if not base or not url.startswith(base + "/"):
             return None
         return unquote(url[len(base) + 1 :].split("#", 1)[0])
+
+    def local(self, rel: str) -> Path:
+        """The file behind ``rel`` (the source of a link not yet made)."""
+        return self.links.get(rel) or self.ws.root / rel
 
     def exists(self, rel: str) -> bool:
         if rel not in self.present:
@@ -292,6 +301,7 @@ class _FeedCheck:
             self.add(f"{label}: guid '{item_guid}' komt dubbel voor (ook bij '{seen[item_guid]}')")
         else:
             seen[item_guid] = title
+            self.own_to_show(label, "guid", item_guid)
         if item.find("link") is not None:
             self.urls.append(_text(item.find("link")))
         pub = _text(item.find("pubDate"))
@@ -318,6 +328,7 @@ class _FeedCheck:
             return None
         url, etype, length = enc.get("url", ""), enc.get("type", ""), enc.get("length", "")
         self.urls.append(url)
+        self.own_to_show(label, "enclosure-URL", url)
         suffix = _suffix(url)
         expected = AUDIO_TYPES.get(suffix)
         if expected is None:
@@ -329,7 +340,7 @@ class _FeedCheck:
         rel = self.files.rel(self.base, url)
         if rel is None:
             return None
-        local_audio = self.ws.root / rel
+        local_audio = self.files.local(rel)
         size = self.files.size(local_audio)
         if size is None:
             self.add(f"{label}: audiobestand {rel} bestaat niet")
@@ -339,6 +350,15 @@ class _FeedCheck:
                 f"{label}: enclosure-lengte {length} klopt niet met het bestand ({size} bytes)"
             )
         return local_audio
+
+    def own_to_show(self, label: str, what: str, value: str) -> None:
+        """An episode's guid and enclosure URL belong to one show (one feed)."""
+        first = self.files.shows.setdefault(value, self.name)
+        if value and first != self.name:
+            self.add(
+                f"{label}: {what} {value} staat ook in {first}; Apple negeert een aflevering "
+                "waarvan het die al in een andere show zag"
+            )
 
     def duration(self, item: etree._Element, label: str, local_audio: Path | None) -> None:
         duration = _text(self.find(item, "itunes:duration"))
@@ -400,10 +420,12 @@ def check_outputs(
     *,
     allow_http: bool = False,
     durations: Mapping[Path, float] | None = None,
+    links: Mapping[str, Path] | None = None,
 ) -> list[str]:
-    """Check feeds that are built but not yet written (``outputs``: path -> bytes).
-    ``durations``: audio durations the caller has just measured (path -> seconds)."""
-    files = _Files(ws, outputs)
+    """Check feeds that are built but not yet written (``outputs``: path -> bytes; ``links``:
+    hard links to be made, path -> source). ``durations``: audio durations the caller has
+    just measured (path -> seconds)."""
+    files = _Files(ws, outputs, links or {})
     files.lengths.update(durations or {})
     problems: list[str] = []
     for rel in sorted(outputs):

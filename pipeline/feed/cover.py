@@ -7,6 +7,7 @@ PNG text chunk.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import shutil
@@ -68,19 +69,27 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, width: int, max_lines: int, start
     return font, _wrap(draw, text, font, width), size
 
 
+def _butterfly(draw: ImageDraw.ImageDraw, cx: float, cy: float, scale: float = 1.0) -> None:
+    """Four wings and a body around (cx, cy); at scale 1 about 1280 x 1080 px."""
+
+    def box(*xy: float) -> tuple[float, ...]:
+        return tuple((cx if n % 2 == 0 else cy) + v * scale for n, v in enumerate(xy))
+
+    draw.ellipse(box(-640, -520, -40, 60), fill=_WING)
+    draw.ellipse(box(40, -520, 640, 60), fill=_WING)
+    draw.ellipse(box(-500, 20, -60, 460), fill=_WING_DARK)
+    draw.ellipse(box(60, 20, 500, 460), fill=_WING_DARK)
+    draw.rounded_rectangle(box(-45, -420, 45, 440), radius=45 * scale, fill=_TEXT)
+    width = max(1, round(24 * scale))
+    draw.line(box(-20, -410, -200, -620), fill=_TEXT, width=width)
+    draw.line(box(20, -410, 200, -620), fill=_TEXT, width=width)
+
+
 def render_cover(title: str, subtitle: str = "") -> Image.Image:
     """Draw the cover: a butterfly above the title, on a river-blue square."""
     img = Image.new("RGB", (SIZE, SIZE), _BACKGROUND)
     draw = ImageDraw.Draw(img)
-    # Butterfly: four wings and a body, centred in the upper part.
-    cx, cy = SIZE // 2, 860
-    draw.ellipse((cx - 640, cy - 520, cx - 40, cy + 60), fill=_WING)
-    draw.ellipse((cx + 40, cy - 520, cx + 640, cy + 60), fill=_WING)
-    draw.ellipse((cx - 500, cy + 20, cx - 60, cy + 460), fill=_WING_DARK)
-    draw.ellipse((cx + 60, cy + 20, cx + 500, cy + 460), fill=_WING_DARK)
-    draw.rounded_rectangle((cx - 45, cy - 420, cx + 45, cy + 440), radius=45, fill=_TEXT)
-    draw.line((cx - 20, cy - 410, cx - 200, cy - 620), fill=_TEXT, width=24)
-    draw.line((cx + 20, cy - 410, cx + 200, cy - 620), fill=_TEXT, width=24)
+    _butterfly(draw, SIZE // 2, 860)  # centred in the upper part
 
     margin = 260
     width = SIZE - 2 * margin
@@ -96,6 +105,17 @@ def render_cover(title: str, subtitle: str = "") -> Image.Image:
             draw.text((SIZE // 2, y), line, font=sub_font, fill=_TEXT, anchor="ma")
             y += int(sub_size * 1.3)
     return img
+
+
+@functools.cache
+def favicon_ico() -> bytes:
+    """The site's ``favicon.ico`` (16, 32 and 48 px): the cover's butterfly on river blue."""
+    size = 256
+    img = Image.new("RGB", (size, size), _BACKGROUND)
+    _butterfly(ImageDraw.Draw(img), size / 2, size / 2 + 20, size / 1400)
+    buf = io.BytesIO()
+    img.save(buf, format="ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+    return buf.getvalue()
 
 
 def cover_key(title: str, subtitle: str) -> str:
@@ -129,6 +149,18 @@ def _remove_other_covers(feeds_dir: Path, keep: str | None) -> None:
     for old in feeds_dir.glob("cover.*"):
         if old.name != keep and old.suffix.lower() in (".png", ".jpg", ".jpeg"):
             old.unlink(missing_ok=True)
+
+
+def published_artwork(ws: Workspace, base_url: str) -> str:
+    """The URL of the artwork as :func:`ensure_artwork` published it (a URL from the settings,
+    or ``feeds/cover.<ext>``), or "" when no build has made it yet. Reads only."""
+    image = ws.settings.podcast.image.strip()
+    if image.startswith(("http://", "https://")):
+        return image
+    for name in ("cover.png", "cover.jpg", "cover.jpeg"):
+        if (ws.feeds_dir / name).is_file():
+            return f"{base_url}/feeds/{name}"
+    return ""
 
 
 def ensure_artwork(ws: Workspace, base_url: str) -> Artwork:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.core.baseurl import base_url as resolve_base_url
 from pipeline.core.episodes import list_episodes
 from pipeline.core.errors import FeedError
 from pipeline.core.models import Chapter, Episode, Fragment
@@ -25,7 +26,7 @@ from .chapters import (
     write_id3_chapters,
 )
 from .cover import Artwork, ensure_artwork
-from .urls import TRANSCRIPT_FILES, normalise_base_url
+from .urls import TRANSCRIPT_FILES
 
 FragmentLoader = Callable[[Workspace, str], "tuple[Sequence[Chapter], Sequence[Fragment]] | None"]
 
@@ -150,7 +151,7 @@ def collect(
     or unreadable is left out with a warning; the others go on.
     """
     podcast = ws.settings.podcast
-    base = normalise_base_url(base_url or podcast.base_url)
+    base = resolve_base_url(ws, base_url)
     load = fragments or _default_fragments
     infos = tuple(vlinders) if vlinders is not None else _default_taxonomy(ws)
     titles = {iid: title for v in infos for iid, title in v.ingredients}

@@ -11,6 +11,7 @@ import copy
 import html
 import re
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from feedgen.feed import FeedEntry, FeedGenerator
@@ -42,6 +43,9 @@ from .urls import (
     feed_url,
     pub_date,
     transcript_url,
+    vlinder_audio_path,
+    vlinder_audio_url,
+    vlinder_item_guid,
     vlinder_page_url,
 )
 
@@ -49,9 +53,6 @@ GENERATOR = "Vlinder (python-feedgen)"
 
 
 _TRANSCRIPT_LINKS = tuple((ext, TRANSCRIPT_TYPES[kind], rel) for ext, kind, rel in TRANSCRIPT_FILES)
-
-
-_HTML = TRANSCRIPT_TYPES["html"]
 
 
 def _people(ep: Episode) -> Iterator[Person]:
@@ -117,14 +118,43 @@ class SharedEntry(FeedEntry):  # type: ignore[misc]
             return
         super().register_extension(namespace, extension_class_entry, atom, rss)
 
+    def _built(self) -> Any:
+        if self._item is None:
+            self._item = super().rss_entry()
+        return self._item
+
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._item is None:
-            self._item = super().rss_entry(extensions=extensions)
-            return self._item
+            return self._built()
         return copy.deepcopy(self._item)
 
+    def item_copy(self) -> Any:
+        """A copy of the ``<item>``, for a feed that changes it (:class:`EntryCopy`)."""
+        return copy.deepcopy(self._built())
 
-def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
+
+class EntryCopy(FeedEntry):  # type: ignore[misc]
+    """A :class:`SharedEntry` in a further show (a vlinder feed), under a guid and an enclosure
+    URL of its own: Apple Podcasts ignores an episode whose enclosure URL it has seen in
+    another show."""
+
+    def __init__(self, shared: SharedEntry, guid: str, enclosure_url: str):
+        super().__init__()
+        self.shared = shared
+        self.guid_text = guid
+        self.enclosure_url = enclosure_url
+
+    def register_extension(self, *args: Any, **kwargs: Any) -> None:
+        return  # the shared entry carries the extensions
+
+    def rss_entry(self, extensions: bool = True) -> Any:
+        item = self.shared.item_copy()
+        item.find("guid").text = self.guid_text
+        item.find("enclosure").set("url", self.enclosure_url)
+        return item
+
+
+def _entry(item: EpisodeData, inp: FeedInput) -> SharedEntry:
     """One feedgen entry; shared by every feed the episode is in."""
     ep = item.episode
     base = inp.base_url
@@ -135,7 +165,8 @@ def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
     fe.title(ep.title)
     fe.guid(ep.guid, permalink=False)
     fe.link(href=page)
-    fe.description(episode_description(item, inp))
+    # The show notes as HTML in CDATA (feedgen: content without a description), as Apple wants.
+    fe.content(episode_description(item, inp), type="CDATA")
     fe.enclosure(audio_url(base, ep), str(item.audio_bytes), "audio/mpeg")
     fe.dates.pub_date(pub_date(ep.date))  # not fe.pubDate: see podcast_ext
     itunes = fe.podcast
@@ -154,14 +185,25 @@ def _entry(item: EpisodeData, inp: FeedInput) -> FeedEntry:
     transcripts = item.transcripts
     if transcripts:
         lang = inp.podcast.language
-        # The show-notes page carries the full transcript.
-        index.transcript(TranscriptLink(page, _HTML, lang))
         for ext, mime, rel in _TRANSCRIPT_LINKS:
             if ext in transcripts:
                 index.transcript(TranscriptLink(transcript_url(base, slug, ext), mime, lang, rel))
     if item.chapters:
         index.chapters(chapters_url(base, slug))
     return fe
+
+
+def copyright_line(inp: FeedInput) -> str:
+    """``[podcast] copyright``, or ``© <years of the episodes> <owner>``."""
+    p = inp.podcast
+    if p.copyright.strip():
+        return p.copyright.strip()
+    holder = p.owner_name.strip() or p.author.strip()
+    years = sorted({item.episode.date.year for item in inp.episodes})
+    if not years:
+        return f"© {holder}"
+    span = str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+    return f"© {span} {holder}"
 
 
 def _channel(inp: FeedInput, name: str, title: str, description: str, link: str) -> FeedGenerator:
@@ -176,8 +218,7 @@ def _channel(inp: FeedInput, name: str, title: str, description: str, link: str)
     fg.description(description)
     fg.language(p.language)
     fg.generator(GENERATOR)
-    if p.copyright:
-        fg.copyright(p.copyright)
+    fg.copyright(copyright_line(inp))
     fg.image(url=inp.artwork.url, title=title, link=link)
     fg.podcast.itunes_image(inp.artwork.url)
     fg.podcast.itunes_author(p.author)
@@ -210,7 +251,7 @@ def _serialise(
         raise FeedError(f"feed kan niet worden opgebouwd: {exc}") from exc
 
 
-def render_entries(inp: FeedInput) -> list[FeedEntry]:
+def render_entries(inp: FeedInput) -> list[SharedEntry]:
     """One feedgen entry per episode, shared by every feed the episode is in."""
     return [_entry(item, inp) for item in inp.episodes]
 
@@ -221,24 +262,56 @@ def render_main_feed(inp: FeedInput, entries: Sequence[FeedEntry]) -> bytes:
     return _serialise(fg, entries, inp.episodes)
 
 
-def render_vlinder_feed(inp: FeedInput, v: VlinderInfo, entries: Sequence[FeedEntry]) -> bytes:
-    """The feed of one vlinder: the episodes with any of its ingredients."""
+def vlinder_items(inp: FeedInput, v: VlinderInfo) -> list[int]:
+    """The indices in ``inp.episodes`` of the episodes in a vlinder's feed: those with any of
+    its ingredients."""
+    wanted = {iid for iid, _ in v.ingredients}
+    return [n for n, item in enumerate(inp.episodes) if wanted.intersection(item.ingredients)]
+
+
+def vlinder_feed_title(podcast_title: str, vlinder_title: str) -> str:
+    """``'Het klompje goud: Vertrouwen winnen'``, but a vlinder title that already starts with
+    the podcast's (``'Het klompje goud – de alliantie ...'``) is not said twice."""
+    if vlinder_title.casefold().startswith(podcast_title.strip().casefold()):
+        return vlinder_title
+    return f"{podcast_title}: {vlinder_title}"
+
+
+def render_vlinder_feed(inp: FeedInput, v: VlinderInfo, entries: Sequence[SharedEntry]) -> bytes:
+    """The feed of one vlinder: the episodes with any of its ingredients, each under a guid and
+    an enclosure URL of its own (:func:`pipeline.feed.urls.vlinder_item_guid`)."""
     p = inp.podcast
     if f"{v.id}.xml" == MAIN_FEED:
         raise FeedError(f"vlinder-id '{v.id}' botst met de hoofdfeed; kies een andere id")
-    wanted = {iid for iid, _ in v.ingredients}
-    chosen = [
-        (fe, item)
-        for fe, item in zip(entries, inp.episodes, strict=True)
-        if wanted.intersection(item.ingredients)
+    chosen = vlinder_items(inp, v)
+    copies = [
+        EntryCopy(
+            entries[n],
+            vlinder_item_guid(inp.episodes[n].episode.guid, v.id),
+            vlinder_audio_url(inp.base_url, v.id, inp.episodes[n].episode),
+        )
+        for n in chosen
     ]
     desc = v.description or f"De afleveringen van {p.title} over '{v.title}'."
     if v.ingredients:
         desc += " Ingrediënten: " + ", ".join(t for _, t in v.ingredients) + "."
     fg = _channel(
-        inp, f"{v.id}.xml", f"{p.title}: {v.title}", desc, vlinder_page_url(inp.base_url, v.id)
+        inp,
+        f"{v.id}.xml",
+        vlinder_feed_title(p.title, v.title),
+        desc,
+        vlinder_page_url(inp.base_url, v.id),
     )
-    return _serialise(fg, [fe for fe, _ in chosen], [item for _, item in chosen])
+    return _serialise(fg, copies, [inp.episodes[n] for n in chosen])
+
+
+def vlinder_audio_links(inp: FeedInput) -> dict[str, Path]:
+    """The audio of the vlinder feeds: workspace-relative path -> the episode's audio file."""
+    return {
+        vlinder_audio_path(v.id, inp.episodes[n].episode): inp.episodes[n].audio_path
+        for v in inp.vlinders
+        for n in vlinder_items(inp, v)
+    }
 
 
 def render_chapter_files(inp: FeedInput) -> dict[str, bytes]:

@@ -2,7 +2,9 @@
 
 * ``feeds/podcast.xml``: the main feed, every episode with audio (newest first);
 * ``feeds/<vlinder-id>.xml``: one feed per vlinder, with the episodes whose fragments carry any
-  ingredient of that vlinder ("subscribe only to episodes about trust");
+  ingredient of that vlinder ("subscribe only to episodes about trust"); each episode has a
+  guid of its own there, and its audio a URL of its own: ``feeds/audio/<vlinder-id>/<slug>.mp3``,
+  a hard link to the episode's MP3 (Apple ignores an enclosure URL seen in another show);
 * ``feeds/chapters/<slug>.json``: Podcasting 2.0 JSON chapters (v1.2.0) for each episode
   with chapters; the same chapters go into the MP3 as ID3 CHAP/CTOC frames;
 * ``feeds/cover.png``: the generated artwork when the settings name none.
@@ -16,20 +18,21 @@ files whose bytes changed. An invalid feed raises :class:`FeedError` and writes 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from pipeline.catalogue import Catalogue
 from pipeline.core.errors import FeedError
-from pipeline.core.workspace import Workspace, atomic_write_bytes
+from pipeline.core.workspace import Workspace, atomic_write_bytes, mirror_file
 
 from .check import ATOM_NS, check_outputs
 from .inputs import FragmentLoader, VlinderInfo, collect
-from .render import render_feeds
-from .urls import CHAPTERS_DIR, MAIN_FEED, feed_url
+from .render import render_feeds, vlinder_audio_links
+from .urls import AUDIO_DIR, CHAPTERS_DIR, MAIN_FEED, feed_url
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,19 @@ def _owned(ws: Workspace) -> set[str]:
         found.update(
             f"feeds/{CHAPTERS_DIR}/{p.name}" for p in (feeds / CHAPTERS_DIR).glob("*.json")
         )
+        found.update(
+            p.relative_to(ws.root).as_posix()
+            for p in (feeds / AUDIO_DIR).glob("*/*")
+            if not p.name.startswith(".")
+        )
     return found
 
 
-def write_outputs(ws: Workspace, outputs: dict[str, bytes]) -> tuple[list[str], int, list[str]]:
-    """Write changed files atomically, remove stale ones; (written, unchanged, removed)."""
+def write_outputs(
+    ws: Workspace, outputs: dict[str, bytes], links: Mapping[str, Path] | None = None
+) -> tuple[list[str], int, list[str]]:
+    """Write changed files atomically, hard-link the vlinder feeds' audio (``links``: path ->
+    the episode's audio), remove stale files; (written, unchanged, removed)."""
     written: list[str] = []
     unchanged = 0
     for rel, data in sorted(outputs.items()):
@@ -71,9 +82,19 @@ def write_outputs(ws: Workspace, outputs: dict[str, bytes]) -> tuple[list[str], 
         atomic_write_bytes(path, data)
         os.chmod(path, 0o644)  # mkstemp makes 0600; web servers must read the feed
         written.append(rel)
-    removed = sorted(_owned(ws) - set(outputs))
+    links = links or {}
+    for rel, source in sorted(links.items()):
+        if mirror_file(source, ws.root / rel, link=True):
+            written.append(rel)
+        else:
+            unchanged += 1
+    removed = sorted(_owned(ws) - set(outputs) - set(links))
     for rel in removed:
         (ws.root / rel).unlink(missing_ok=True)
+    audio = ws.feeds_dir / AUDIO_DIR
+    for folder in sorted(audio.glob("*"), reverse=True) if audio.is_dir() else []:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     return written, unchanged, removed
 
 
@@ -91,13 +112,14 @@ def publish(
     ws.ensure()
     inp, id3 = collect(ws, base_url=base_url, fragments=fragments, vlinders=vlinders)
     outputs = render_feeds(inp)
+    links = vlinder_audio_links(inp)
     if validate:
         known = {item.audio_path: item.audio_duration for item in inp.episodes}
-        problems = check_outputs(ws, outputs, allow_http=True, durations=known)
+        problems = check_outputs(ws, outputs, allow_http=True, durations=known, links=links)
         if problems:
             more = f" (en nog {len(problems) - 1} probleem/problemen)" if len(problems) > 1 else ""
             raise FeedError(f"ongeldige feed: {problems[0]}{more}; zie `vlinder check`")
-    written, unchanged, removed = write_outputs(ws, outputs)
+    written, unchanged, removed = write_outputs(ws, outputs, links)
     warnings = list(inp.skipped)
     if urlsplit(inp.base_url).scheme != "https":
         warnings.append(

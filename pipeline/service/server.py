@@ -6,14 +6,19 @@
 is mounted under ``/producent/``. :func:`serve` runs it with uvicorn; with ``watch`` a
 background thread polls the modification times of ``episodes/``, ``transcripts/``,
 ``taxonomy.toml`` and ``vlinder.toml`` and calls :func:`pipeline.flows.build` on a change.
+
+:func:`hosting` makes every build while the server runs publish under the server's own address
+when the configured base URL is a local one (:mod:`pipeline.core.baseurl`): ``vlinder serve
+--port 8744`` serves feeds whose URLs answer on port 8744.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -25,11 +30,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline import flows
+from pipeline.core.baseurl import serve_base_url, served_url, serving
 from pipeline.core.errors import VlinderError
 from pipeline.core.workspace import Workspace
 from pipeline.service.jobs import InProcessWorker
 from pipeline.service.messages import build_lines
 from pipeline.service.webapp import mount
+from pipeline.site.hosting import headers_for
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,9 @@ MEDIA_TYPES = {
 
 
 class SiteFiles(StaticFiles):
-    """StaticFiles with ``index.html`` for folders, a Dutch 404 page and a few media types."""
+    """StaticFiles with ``index.html`` for folders, a Dutch 404 page, a few media types and
+    the site's own headers (:mod:`pipeline.site.hosting`: CORS for players in a browser, the
+    chapters' media type)."""
 
     def file_response(
         self,
@@ -63,6 +72,7 @@ class SiteFiles(StaticFiles):
         suffix = Path(full_path).suffix
         if suffix in MEDIA_TYPES:
             response.headers["content-type"] = MEDIA_TYPES[suffix]
+        response.headers.update(headers_for(scope.get("path", "")))
         if suffix in (".html", ".json", ".xml") or "pagefind-entry" in str(full_path):
             response.headers["cache-control"] = "no-cache"
         return response
@@ -105,6 +115,16 @@ def create_app(ws: Workspace, *, producer: bool = False) -> Starlette:
     if producer:
         mount(app, ws)
     return app
+
+
+@contextlib.contextmanager
+def hosting(ws: Workspace, host: str, port: int) -> Iterator[str]:
+    """While the block runs, builds of ``ws`` (in this process or another) publish under the
+    server's address when the configured base URL is a local one; a public base URL stays.
+    Yields the address the site answers on."""
+    publish_at = serve_base_url(ws, host, port)
+    with serving(ws, publish_at) if publish_at else contextlib.nullcontext():
+        yield served_url(host, port)
 
 
 # --- watching -----------------------------------------------------------------------------------
@@ -194,7 +214,12 @@ def serve(
     import uvicorn
 
     app = create_app(ws, producer=producer)
-    watcher = Watcher(ws, lambda: build_lines(flows.build(ws)), report=report) if watch else None
+    # Each rebuild reads the settings afresh: vlinder.toml is one of the watched files.
+    watcher = (
+        Watcher(ws, lambda: build_lines(flows.build(Workspace(ws.root))), report=report)
+        if watch
+        else None
+    )
     if watcher is not None:
         watcher.start()
     job_worker = None

@@ -100,6 +100,7 @@ class SiteInfo:
     author: str
     base_url: str
     feed_href: str  # "" when there is no feed yet
+    image_url: str = ""  # the podcast's artwork (absolute), for Open Graph and Twitter cards
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class EpisodeContent:
     timeline: tuple[TimelineRow, ...]
     downloads: tuple[Link, ...]
     filters: tuple[tuple[str, str], ...]  # Pagefind: (filter, value)
+    captions_href: str = ""  # the WebVTT transcript, as the audio's captions track
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,13 @@ class VlinderListContent:
 
 
 @dataclass(frozen=True)
+class IngredientListContent:
+    """Every ingredient, A to Z: (ref, description, fragments)."""
+
+    ingredients: tuple[tuple[IngredientRef, str, int], ...]
+
+
+@dataclass(frozen=True)
 class SpeakerContent:
     name: str
     episodes: tuple[EpisodeCard, ...]
@@ -179,6 +188,7 @@ Content = (
     | EpisodeListContent
     | FragmentListContent
     | VlinderListContent
+    | IngredientListContent
     | SpeakerContent
     | SpeakerListContent
     | SearchContent
@@ -193,7 +203,8 @@ class Page:
     section: str  # the navigation item that is current
     site: SiteInfo
     content: Content
-    description: str = ""
+    description: str = ""  # the meta description (and of the Open Graph and Twitter cards)
+    og_type: str = "website"
 
     @property
     def root(self) -> str:

@@ -12,21 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.baseurl import base_url as resolve_base_url
 from pipeline.core.episodes import list_episodes
 from pipeline.core.models import Chapter, Episode, Fragment, Segment, Transcript
 from pipeline.core.workspace import Workspace, atomic_write_bytes
-from pipeline.feed import normalise_base_url
+from pipeline.feed.cover import published_artwork
 from pipeline.tagging import load_fragments, load_taxonomy
 from pipeline.transcribe import load_transcript
 
 #: Bump when the page contexts or the writer change in a way the templates hash cannot see.
-SITE_VERSION = "2"
+SITE_VERSION = "3"
 
 
 SEGMENT_BLOCK = 60.0  # seconds of transcript per block when an episode has no fragments yet
 
 
-TRANSCRIPT_EXTS = ("vtt", "srt", "txt", "json", "podcast.json")
+TRANSCRIPT_EXTS = ("vtt", "srt", "txt", "json", "podcast.json", "html")
 
 
 FragmentLoader = Callable[[Workspace, str], "tuple[Sequence[Chapter], Sequence[Fragment]] | None"]
@@ -73,6 +74,7 @@ class SiteInput:
     vlinders: tuple[VlinderSource, ...]
     ingredients: tuple[IngredientInfo, ...]
     feeds: tuple[str, ...] = ()  # files in feeds/ (relative paths)
+    image_url: str = ""  # the podcast's artwork (absolute), for sharing; "" before a feed build
 
 
 def _default_fragments(
@@ -95,10 +97,6 @@ def _taxonomy(ws: Workspace) -> tuple[tuple[VlinderSource, ...], tuple[Ingredien
         for v in tax.vlinders
     )
     return vlinders, ingredients
-
-
-def _base_url(ws: Workspace, base_url: str | None) -> str:
-    return normalise_base_url(base_url or ws.settings.podcast.base_url)
 
 
 def _stamp(paths: Sequence[Path]) -> tuple[tuple[int, int] | None, ...]:
@@ -200,14 +198,16 @@ def collect(
             )
         )
     podcast = ws.settings.podcast
+    base = resolve_base_url(ws, base_url)
     return SiteInput(
         title=podcast.title,
         subtitle=podcast.subtitle,
         description=podcast.description,
         author=podcast.author,
-        base_url=_base_url(ws, base_url),
+        base_url=base,
         episodes=tuple(episodes),
         vlinders=vlinders,
         ingredients=ingredients,
         feeds=feeds,
+        image_url=published_artwork(ws, base),
     )

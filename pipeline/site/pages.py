@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from pipeline.core.episodes import slugify
-from pipeline.core.models import Chapter, Fragment, Segment
+from pipeline.core.models import Chapter, Episode, Fragment, Segment
 from pipeline.core.timefmt import clock, seconds_value
 
 from .contexts import (
@@ -21,6 +21,7 @@ from .contexts import (
     FragmentListContent,
     FragmentView,
     HomeContent,
+    IngredientListContent,
     IngredientRef,
     Link,
     Page,
@@ -253,6 +254,35 @@ def _hits(items: Sequence[tuple[EpisodeSource, Fragment]], idx: _Index) -> tuple
     )
 
 
+def _episode_summary(ep: Episode, site_title: str) -> str:
+    """The meta description of an episode without a description of its own."""
+    kind = "Een interview" if ep.kind == "interview" else "Een lezing"
+    who = f" met {', '.join(ep.speakers)}" if ep.speakers else ""
+    return f"{kind}{who} in {site_title}, {fmt_date(ep.date)}: beluister het, met het transcript."
+
+
+def _ingredient_list(
+    inp: SiteInput,
+    site: SiteInfo,
+    idx: _Index,
+    tagged: dict[str, list[tuple[EpisodeSource, Fragment]]],
+) -> Page:
+    """``ingredienten/``: every ingredient, A to Z."""
+    items = sorted(inp.ingredients, key=lambda i: i.title.casefold())
+    return Page(
+        "ingredienten/index.html",
+        "ingredients.html",
+        "Ingrediënten",
+        "vlinders",
+        site,
+        IngredientListContent(
+            tuple((idx.ref(i.id), i.description, len(tagged.get(i.id, ()))) for i in items)
+        ),
+        description=f"Alle ingrediënten van de vlinders van {inp.title}, van A tot Z, "
+        "elk met de fragmenten waarin het ter sprake komt.",
+    )
+
+
 def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
     """All pages of the site as typed contexts. Pure: no I/O."""
     idx = _Index(inp)
@@ -262,7 +292,15 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
         idx.cards[item.episode.slug] = _card(item, idx)
 
     main_feed = "feeds/podcast.xml" if "podcast.xml" in inp.feeds else ""
-    site = SiteInfo(inp.title, inp.subtitle, inp.description, inp.author, inp.base_url, main_feed)
+    site = SiteInfo(
+        inp.title,
+        inp.subtitle,
+        inp.description,
+        inp.author,
+        inp.base_url,
+        main_feed,
+        inp.image_url,
+    )
     pages: list[Page] = []
 
     # Fragments per ingredient, in episode order (newest first) and time.
@@ -315,6 +353,8 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
             "afleveringen",
             site,
             EpisodeListContent(cards),
+            description=f"Alle {len(cards)} afleveringen van {inp.title}: lezingen en "
+            "interviews, elk met transcript en de ingrediënten per fragment.",
         )
     )
     for item in inp.episodes:
@@ -337,8 +377,12 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                     timeline=_timeline(item, idx),
                     downloads=_downloads(item),
                     filters=_filters(item, card, idx),
+                    captions_href=f"transcripts/{ep.slug}.vtt"
+                    if "vtt" in item.transcript_files
+                    else "",
                 ),
-                description=ep.description,
+                description=ep.description.strip() or _episode_summary(ep, inp.title),
+                og_type="article",
             )
         )
     for info in inp.ingredients:
@@ -360,9 +404,11 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                     hits=_hits(hits, idx),
                     episode_count=len({item.episode.slug for item, _ in hits}),
                 ),
-                description=info.description,
+                description=info.description
+                or f"Alle fragmenten over '{info.title}' in de afleveringen van {inp.title}.",
             )
         )
+    pages.append(_ingredient_list(inp, site, idx, tagged))
     pages.append(
         Page(
             "vlinders/index.html",
@@ -371,6 +417,8 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
             "vlinders",
             site,
             VlinderListContent(vlinder_views),
+            description=f"De vlinders van {inp.title}: korte lessen uit het project, elk met "
+            "zijn ingrediënten en de fragmenten waarin die ter sprake komen.",
         )
     )
     for v, view in zip(inp.vlinders, vlinder_views, strict=True):
@@ -397,7 +445,8 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                     hits=_hits(hits_v, idx),
                     episode_count=len({item.episode.slug for item, _ in hits_v}),
                 ),
-                description=v.description,
+                description=v.description
+                or f"De vlinder '{v.title}' en de fragmenten over zijn ingrediënten in {inp.title}.",
             )
         )
     speakers: dict[str, tuple[str, list[EpisodeSource]]] = {}
@@ -410,6 +459,12 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
             for f in item.fragments:
                 for ing in _tag_ids(f):
                     counts[ing] = counts.get(ing, 0) + 1
+        topics = tuple(
+            (idx.ref(i), n)
+            for i, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if i in idx.ingredients
+        )
+        about = ", ".join(ref.title for ref, _ in topics[:3])
         pages.append(
             Page(
                 f"sprekers/{slug}/index.html",
@@ -420,12 +475,10 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                 SpeakerContent(
                     name=name,
                     episodes=tuple(idx.cards[i.episode.slug] for i in items),
-                    ingredients=tuple(
-                        (idx.ref(i), n)
-                        for i, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-                        if i in idx.ingredients
-                    ),
+                    ingredients=topics,
                 ),
+                description=f"De afleveringen met {name} in {inp.title}"
+                + (f", over onder meer {about}." if about else "."),
             )
         )
     pages.append(
@@ -443,6 +496,7 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                     )
                 )
             ),
+            description=f"De sprekers in {inp.title}, met hun afleveringen.",
         )
     )
     pages.append(
@@ -453,6 +507,8 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
             "zoeken",
             site,
             SearchContent(tuple(bundles), tuple(idx.ref(i.id) for i in inp.ingredients)),
+            description=f"Zoek in de transcripten van alle afleveringen van {inp.title}, en "
+            "speel elk fragment af vanaf het moment waarop het gezegd wordt.",
         )
     )
     return pages

@@ -21,15 +21,20 @@ from typing import Any
 import jinja2
 
 from pipeline.core.errors import SiteError
-from pipeline.core.workspace import Workspace, atomic_write_text
+from pipeline.core.workspace import Workspace, atomic_write_bytes, atomic_write_text, mirror_file
+from pipeline.feed.cover import favicon_ico
 from pipeline.search.analysis import ANALYSIS_VERSION
 
 from .contexts import Page
+from .hosting import HEADERS_FILE, headers_file
 from .inputs import SITE_VERSION, SiteInput
 from .pagefind import assign_shards, index_shard, search_terms, shard_id
 from .pages import plan
 
 MANIFEST = "site-manifest.json"
+
+
+FAVICON = "favicon.ico"
 
 
 PACKAGE = Path(__file__).parent
@@ -96,41 +101,9 @@ def _load_manifest(ws: Workspace) -> dict[str, Any]:
     return data if isinstance(data, dict) and data.get("version") == SITE_VERSION else {}
 
 
-def _same_file(src: Path, dst: Path) -> bool:
-    try:
-        a, b = src.stat(), dst.stat()
-    except FileNotFoundError:
-        return False
-    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
-        return True
-    return a.st_size == b.st_size and int(a.st_mtime) == int(b.st_mtime)
-
-
-def _mirror(src: Path, dst: Path, *, link: bool = False) -> bool:
-    """Make ``dst`` a copy of ``src`` (a hard link when ``link`` and possible); True if changed."""
-    if _same_file(src, dst):
-        return False
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        if link:
-            try:
-                os.link(src, tmp)
-            except OSError:
-                shutil.copy2(src, tmp)
-        else:
-            shutil.copy2(src, tmp)
-        os.replace(tmp, dst)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise SiteError(f"kan {src.name} niet naar de site kopiëren: {exc}") from exc
-    return True
-
-
 def _sync_tree(files: dict[str, Path], target: Path, *, link: bool = False) -> list[str]:
     """Mirror ``files`` (relative path -> source) into ``target``; remove what is not there."""
-    changed = [rel for rel, src in files.items() if _mirror(src, target / rel, link=link)]
+    changed = [rel for rel, src in files.items() if mirror_file(src, target / rel, link=link)]
     if target.is_dir():
         for path in sorted(target.rglob("*"), reverse=True):
             rel = path.relative_to(target).as_posix()
@@ -181,7 +154,7 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
             parent.rmdir()
             parent = parent.parent
 
-    # Assets: the site's CSS and JS, the audio (hard links), transcripts and feeds.
+    # Assets: the site's CSS and JS, the audio and feeds (hard links), transcripts.
     _sync_tree(
         {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()},
         site_dir / "static",
@@ -198,7 +171,13 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
         for ext in e.transcript_files
     }
     _sync_tree(transcripts, site_dir / "transcripts")
-    _sync_tree({rel: ws.feeds_dir / rel for rel in inp.feeds}, site_dir / "feeds")
+    # hard links: the vlinder feeds' audio (feeds/audio/) is as big as the episodes
+    _sync_tree({rel: ws.feeds_dir / rel for rel in inp.feeds}, site_dir / "feeds", link=True)
+    # At the root: the icon browsers ask for, and the headers for static hosts (hosting.py).
+    for name, data in ((FAVICON, favicon_ico()), (HEADERS_FILE, headers_file().encode())):
+        target = site_dir / name
+        if not target.is_file() or target.read_bytes() != data:
+            atomic_write_bytes(target, data)
 
     # Search: re-index the shards whose episode pages changed.
     page_of = {

@@ -34,11 +34,11 @@ from pipeline.core.workspace import Workspace, atomic_write_text
 from pipeline.transcribe.formats.readers import parse_transcript_file
 from pipeline.transcribe.formats.sentences import split_sentences
 from pipeline.transcribe.store import (
-    EXTENSIONS,
     edited_files,
     human_source,
     protected_reason,
     read_transcript_json,
+    refresh_formats,
     transcript_data,
     transcript_from_data,
     write_transcript,
@@ -167,7 +167,7 @@ def transcribe(
         except TranscriptError:
             existing = None
         if existing and existing.get("options", {}).get("key") == key and not force:
-            _restore_missing(ws, slug, existing)
+            refresh_formats(ws, slug, existing)
             _set_stage(ws, ep, "done", key)
             return TranscribeResult(
                 slug,
@@ -180,6 +180,8 @@ def transcribe(
             )
         reason = None if force else protected_reason(ws, slug, existing)
         if reason:
+            if existing:
+                refresh_formats(ws, slug, existing)  # a person's words, in today's formats
             raise ProtectedTranscriptError(
                 f"{reason} en wordt niet overschreven; gebruik --force om toch opnieuw te "
                 "transcriberen",
@@ -190,13 +192,6 @@ def transcribe(
         except VlinderError as exc:
             _set_stage(ws, ep, "failed", key, str(exc))
             raise
-
-
-def _restore_missing(ws: Workspace, slug: str, data: dict[str, Any]) -> None:
-    """Write formats that were deleted again from the JSON (when nothing was edited by hand)."""
-    missing = [ext for ext in EXTENSIONS if not ws.transcript_path(slug, ext).exists()]
-    if missing and not edited_files(ws, slug):
-        write_transcript(ws, slug, transcript_from_data(data, f"transcripts/{slug}.json"))
 
 
 def _run(

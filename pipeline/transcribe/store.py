@@ -7,7 +7,7 @@ Per episode, in ``transcripts/``:
   speaker where known, the engine, model and options used, and the cache key. It also records a
   sha256 of every file Vlinder wrote (``"written"``), so a file a producer corrected by hand is
   recognised and never overwritten without ``--force``.
-- ``<slug>.vtt``, ``.srt``, ``.txt``, ``.podcast.json``: the formats of
+- ``<slug>.vtt``, ``.srt``, ``.txt``, ``.podcast.json``, ``.html``: the formats of
   :mod:`pipeline.transcribe.formats.writers`.
 """
 
@@ -23,12 +23,18 @@ from pipeline.core.errors import TranscriptError
 from pipeline.core.models import Segment, Transcript, Word
 from pipeline.core.workspace import Workspace, atomic_write_text
 from pipeline.transcribe.formats.readers import json_error, parse_transcript_file
-from pipeline.transcribe.formats.writers import to_podcast_json, to_srt, to_text, to_vtt
+from pipeline.transcribe.formats.writers import (
+    to_html,
+    to_podcast_json,
+    to_srt,
+    to_text,
+    to_vtt,
+)
 
 FORMAT = "vlinder-transcript/1"
 
 
-EXTENSIONS = ("json", "vtt", "srt", "txt", "podcast.json")
+EXTENSIONS = ("json", "vtt", "srt", "txt", "podcast.json", "html")
 
 
 def transcript_data(transcript: Transcript) -> dict[str, Any]:
@@ -106,6 +112,7 @@ def render(transcript: Transcript) -> dict[str, str]:
         "srt": to_srt(transcript),
         "txt": to_text(transcript),
         "podcast.json": to_podcast_json(transcript),
+        "html": to_html(transcript),
     }
     written = {ext: _sha(text) for ext, text in files.items()}
     data = transcript_data(transcript)
@@ -119,11 +126,29 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def refresh_formats(ws: Workspace, slug: str, data: dict[str, Any]) -> bool:
+    """Write the formats again from the JSON ``data`` when one is missing or this version of
+    Vlinder writes it differently (a new format, SRT's shorter lines), unless a file was
+    edited by hand. True when they were written."""
+    if edited_files(ws, slug):
+        return False
+    transcript = transcript_from_data(data, f"transcripts/{slug}.json")
+    recorded = data.get("written") or {}
+    fresh = {ext: _sha(text) for ext, text in render(transcript).items() if ext != "json"}
+    if all(
+        recorded.get(ext) == sha and ws.transcript_path(slug, ext).exists()
+        for ext, sha in fresh.items()
+    ):
+        return False
+    write_transcript(ws, slug, transcript)
+    return True
+
+
 def write_transcript(ws: Workspace, slug: str, transcript: Transcript) -> list[Path]:
     """Write all formats (each atomically; the JSON, which vouches for the others, last)."""
     files = render(transcript)
     paths = []
-    for ext in ("vtt", "srt", "txt", "podcast.json", "json"):
+    for ext in (*(e for e in EXTENSIONS if e != "json"), "json"):
         path = ws.transcript_path(slug, ext)
         atomic_write_text(path, files[ext])
         paths.append(path)

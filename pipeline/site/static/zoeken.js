@@ -1,7 +1,8 @@
 /* The search page: Pagefind UI over the search shards (the first is primary; the others are
  * merged), with result links relative to where the site is hosted. ?q=woord starts a search.
  * Each fragment carries extra index words (dictionary forms, compound parts) in a hidden
- * "⟦ ... ⟧" element; they are cut from the excerpts here, so users only see the transcript. */
+ * "⟦ ... ⟧" element; they are cut from the excerpts here, so users only see the transcript.
+ * The search box gets a visible label (Pagefind gives it a placeholder only). */
 (function () {
   "use strict";
   var el = document.getElementById("zoeken");
@@ -37,6 +38,22 @@
       filters_label: "Filters"
     }
   });
+  /* Pagefind's search box has only a placeholder: give it a visible label. */
+  function label() {
+    var input = el.querySelector(".pagefind-ui__search-input");
+    if (!input) return false;
+    input.id = "zoekveld";
+    var text = document.createElement("label");
+    text.htmlFor = "zoekveld";
+    text.className = "zoeklabel";
+    text.textContent = "Zoek in alle transcripten";
+    el.parentNode.insertBefore(text, el);
+    return true;
+  }
+  if (!label()) {
+    var observer = new MutationObserver(function () { if (label()) observer.disconnect(); });
+    observer.observe(el, { childList: true, subtree: true });
+  }
   var q = new URLSearchParams(location.search).get("q");
   if (q) ui.triggerSearch(q);
 })();

@@ -10,7 +10,10 @@ from pipeline.core.models import Segment, Transcript
 from .readers import estimate_words
 from .sentences import _SENTENCE_END
 
-MAX_LINE = 42
+MAX_LINE = 42  # WebVTT: the spec sets no maximum; 42 is the usual subtitle line
+
+
+SRT_MAX_LINE = 32  # the Podcasting 2.0 transcript spec: SRT lines of at most 32 characters
 
 
 MAX_LINES = 2
@@ -49,40 +52,48 @@ def wrap(words: Sequence[str], width: int = MAX_LINE) -> list[str]:
     return lines
 
 
-def _balanced(words: Sequence[str]) -> list[str]:
+def _balanced(words: Sequence[str], width: int = MAX_LINE) -> list[str]:
     """Two lines of about equal length where that still fits (easier to read than greedy)."""
-    lines = wrap(words)
+    lines = wrap(words, width)
     if len(lines) != 2:
         return lines
     best = lines
     best_diff = abs(len(lines[0]) - len(lines[1]))
     for cut in range(1, len(words)):
         a, b = " ".join(words[:cut]), " ".join(words[cut:])
-        if len(a) <= MAX_LINE and len(b) <= MAX_LINE and abs(len(a) - len(b)) < best_diff:
+        if len(a) <= width and len(b) <= width and abs(len(a) - len(b)) < best_diff:
             best, best_diff = [a, b], abs(len(a) - len(b))
     return best
 
 
-def cues(transcript: Transcript) -> list[Cue]:
-    """Subtitle cues: at most 2 lines of at most 42 characters, never across segments."""
+def cues(transcript: Transcript, width: int = MAX_LINE, *, label_turns: bool = False) -> list[Cue]:
+    """Subtitle cues: at most 2 lines of at most ``width`` characters, never across segments.
+
+    With ``label_turns``, the first cue of each speaker's turn starts with ``Name:`` (within
+    the line widths), as SubRip shows who speaks."""
     out: list[Cue] = []
+    last_speaker: str | None = None
     for seg in transcript.segments:
         items = _word_items(seg)
+        if label_turns and items and seg.speaker and seg.speaker != last_speaker:
+            items.insert(0, (f"{seg.speaker}:", items[0][1], items[0][1]))
+        if items:
+            last_speaker = seg.speaker
         group: list[tuple[str, float, float]] = []
 
         def flush(group: list[tuple[str, float, float]] = group, seg: Segment = seg) -> None:
             if group:
-                lines = _balanced([g[0] for g in group])
+                lines = _balanced([g[0] for g in group], width)
                 out.append(Cue(group[0][1], group[-1][2], tuple(lines), seg.speaker))
                 group.clear()
 
         for item in items:
             candidate = [g[0] for g in group] + [item[0]]
-            if group and len(wrap(candidate)) > MAX_LINES:
+            if group and len(wrap(candidate, width)) > MAX_LINES:
                 flush()
             group.append(item)
             # a sentence end in the second half of a full cue is a good place to break
-            if item[0].endswith(_SENTENCE_END) and len(" ".join(g[0] for g in group)) > MAX_LINE:
+            if item[0].endswith(_SENTENCE_END) and len(" ".join(g[0] for g in group)) > width:
                 flush()
         flush()
     # times: increasing, no overlap, never empty
