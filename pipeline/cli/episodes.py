@@ -141,6 +141,7 @@ def add_cmd(
         click.echo(job.id)
         click.echo("In de wachtrij gezet; volg de taak met `vlinder jobs`.", err=True)
         return
+
     def ingested(result: IngestResult) -> None:
         for warning in result.warnings:
             click.echo(f"Waarschuwing: {warning}", err=True)
