@@ -138,7 +138,7 @@ def test_softmax_and_training():
         (0.5, 0.5, False, True),  # probable and close to an example
         (0.5, 0.2, False, False),  # probable but far from every example
         (0.2, 0.5, False, False),  # not probable
-        (0.15, 0.3, True, False),  # a lexical hit the meaning does not support
+        (0.2, 0.3, True, False),  # a lexical hit the meaning does not support
         (0.31, 0.3, True, True),  # a lexical hit the meaning supports
         (0.31, 0.1, True, False),  # ... but nothing like any example
     ],
@@ -281,11 +281,20 @@ def test_off_topic_hour_stays_untagged(tax):
     assert rest["offtopic"]["tagged"] <= 2, rest["offtopic"]["tagged_ids"]
 
 
+def test_project_off_topic_lines_stay_untagged(tax):
+    """Engineering, permits, costs, weather, housekeeping and small talk of a dike project
+    (our own off-topic files): at most 2 % of the lines get a tag."""
+    items = [*_items("offtopic-extra.jsonl"), *_items("distractors.jsonl")]
+    result = evaluate_tagging(items, tax)
+    assert result["offtopic"]["items"] > 500
+    assert result["offtopic"]["tagged"] / len(items) <= 0.02, result["offtopic"]["tagged_ids"]
+
+
 def test_own_set_and_dev_set(tax):
     """The own set (learned from the taxonomy's examples only) and the dev set (never tuned
     on); the figures of record are in docs/evaluation.md."""
     own = evaluate_tagging(_items("tagging-own.jsonl"), tax)["micro"]
-    assert own["precision"] >= 0.85 and own["recall"] >= 0.78 and own["f1"] >= 0.82, own
+    assert own["precision"] >= 0.85 and own["recall"] >= 0.80 and own["f1"] >= 0.85, own
     dev = DATA.parent.parent.parent / "shared" / "eval" / "tagging-dev.jsonl"
     if dev.exists():
         items = read_tagging_jsonl(dev.read_text(encoding="utf-8").splitlines())

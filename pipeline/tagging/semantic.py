@@ -72,7 +72,7 @@ class Options:
     c: float = 100.0  # inverse L2 penalty of the classifier
     iters: int = 200  # gradient steps at load time
     threshold: float = 0.3  # probability that tags on meaning alone
-    support: float = 0.2  # probability that a lexical tag needs to be kept
+    support: float = 0.22  # probability that a lexical tag needs to be kept
     min_similarity: float = 0.35  # a tag on meaning alone needs an example at least this close
     lexical_similarity: float = 0.25  # a lexical tag needs an example at least this close
     window_words: int = 30  # a fragment is scored per window of whole sentences
