@@ -73,7 +73,7 @@ def tax():
 
 
 @pytest.fixture(scope="module")
-def tagger(tax, tmp_path_factory):
+def tagger(tax):
     return semantic_tagger(tax)
 
 
@@ -203,6 +203,17 @@ def test_fast_encoder_gives_the_package_vectors_and_rebuilds_a_broken_cache(tmp_
     assert np.allclose(again.encode(texts), reference, atol=1e-6)
     assert np.allclose(warm.encode(texts), reference, atol=1e-6)
     assert warm.encode([texts[0], texts[0]]).shape == (2, 512)
+
+
+def test_the_model_is_loaded_once_per_process(tax, tmp_path, monkeypatch):
+    """Workspaces that share a models folder share one encoder and one compiled taxonomy;
+    the compiled taxonomy lands in that folder."""
+    monkeypatch.setenv("VLINDER_MODELS_DIR", str(tmp_path / "models"))
+    first = semantic_tagger(tax, tmp_path / "ws1" / "cache")
+    again = semantic_tagger(tax, tmp_path / "ws2" / "cache")
+    assert first is again
+    assert first.encoder is semantic_tagger(parse_taxonomy(TOY), tmp_path / "ws3").encoder
+    assert list((tmp_path / "models").glob("semantic-*.npz"))
 
 
 # --- the tagger on real text ------------------------------------------------------------------

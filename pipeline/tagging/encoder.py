@@ -41,6 +41,8 @@ class Encoder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    def encode_remembered(self, texts: Sequence[str]) -> np.ndarray: ...
+
 
 class NoEncoder:
     """No sentence model: (n, 0) vectors (the tagger then runs on stems alone)."""
@@ -50,6 +52,9 @@ class NoEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return np.zeros((len(texts), 0), dtype=np.float32)
+
+    def encode_remembered(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)
 
 
 def package_version() -> str:
@@ -82,7 +87,10 @@ class WordTokenizer:
                 self.memo[word] = ids
         return ids
 
-    def encode(self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True):  # type: ignore[no-untyped-def]
+    def encode(
+        self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True
+    ) -> list[int]:
+        """Token ids as the package's tokenizer gives them (the forward pass asks for ids)."""
         ids: list[int] = [self.inner._bos_id] if add_bos else []
         words = text.split()
         if not words:

@@ -116,8 +116,7 @@ def compile_semantic(tax: Taxonomy, encoder: Encoder, options: Options) -> Compi
     if options.augment and encoder.dim:
         texts_all, owners_all = texts + [normalise(t) for t in texts], owners + owners
     vocab = fit_vocabulary(texts)
-    remember = getattr(encoder, "encode_remembered", None)
-    emb = remember(texts_all) if remember else encoder.encode(texts_all)
+    emb = encoder.encode_remembered(texts_all)
     x = features(emb, texts_all, vocab, options.stem_weight)
     y = np.array(owners_all, dtype=np.int64)
     model = train_softmax(x, y, len(classes), c=options.c, iters=options.iters)
