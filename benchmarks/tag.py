@@ -153,7 +153,10 @@ def quality(tax) -> dict:
         row["items"] = len(items)
         out[name] = row
     cv = cross_validate(read(SETS["own"]), tax, folds=5)
-    out["own_cv5"] = {"semantic": {"micro": cv["micro"], "offtopic": cv["offtopic"]["tagged"]}}
+    out["own_cv5"] = {
+        "semantic": {"micro": cv["micro"], "offtopic": cv["offtopic"]["tagged"]},
+        "items": cv["items"],
+    }
     return out
 
 
