@@ -45,8 +45,9 @@ def fw_model(models_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    """A fresh workspace in a temporary folder."""
+def ws(tmp_path: Path, models_dir: Path) -> Workspace:
+    """A fresh workspace in a temporary folder (models, the sentence encoder's ready files
+    and the compiled taxonomy are shared by the session: ``models_dir``)."""
     return init_workspace(tmp_path / "ws")
 
 

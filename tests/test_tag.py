@@ -253,6 +253,27 @@ def test_unchanged_episode_is_not_retagged_but_taxonomy_change_is(ws):
     assert new["cache_key"].split(":")[0] == key.split(":")[0]  # same transcript
 
 
+def test_method_change_retags_every_episode_and_nothing_else(ws, monkeypatch):
+    """The method version is part of the cache key: after a method change every episode is
+    re-tagged once; without a change nothing is."""
+    from pipeline.tagging import semantic
+
+    slugs = ("een", "twee")
+    for slug in slugs:
+        _episode(ws, slug)
+    keys = {s: tag(ws, s).key for s in slugs}
+    assert all(semantic.method_version() in k for k in keys.values())
+    assert all(tag(ws, s).cached for s in slugs)  # nothing changed: nothing re-tagged
+    monkeypatch.setattr(semantic, "METHOD_VERSION", "semantic-test")
+    after = {s: tag(ws, s) for s in slugs}
+    assert not any(r.cached for r in after.values())  # every episode re-tagged
+    for s in slugs:
+        assert "semantic-test" in after[s].key and after[s].key != keys[s]
+        data = json.loads(ws.transcript_path(s, "tags.json").read_text())
+        assert data["cache_key"] == after[s].key and data["method"].startswith("semantic-test")
+    assert all(tag(ws, s).cached for s in slugs)  # and then nothing again
+
+
 def test_overrides_survive_a_rerun(ws):
     _episode(ws)
     tag(ws, "lezing")
@@ -308,9 +329,16 @@ def test_cli_eval_tagging(ws, runner, tmp_path):
     result = runner.invoke(cli, ["-w", str(ws.root), "eval", "tagging", str(f)])
     assert result.exit_code == 0, result.output
     assert "micro" in result.output and "sociale-binding" in result.output
+    assert "methode semantic-1+lexical-3+use-m3-" in result.output
+    assert "off-topic: 0 van 1 items kregen een ingrediënt" in result.output
     result = runner.invoke(cli, ["-w", str(ws.root), "eval", "tagging", str(f), "--json"])
     data = json.loads(result.output)
     assert data["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert data["method"].startswith("semantic-1") and data["offtopic"]["items"] == 1
+    result = runner.invoke(cli, ["-w", str(ws.root), "eval", "tagging", str(f), "--folds", "3"])
+    assert result.exit_code == 0 and "kruisvalidatie in 3 delen" in result.output, result.output
+    result = runner.invoke(cli, ["-w", str(ws.root), "eval", "tagging", str(f), "--folds", "9"])
+    assert result.exit_code == 1 and "--folds moet tussen 2 en 3" in result.output
     assert data["predictions"][0]["predicted"][0]["ingredient"] == "sociale-binding"
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{niet json\n")

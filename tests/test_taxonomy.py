@@ -64,7 +64,7 @@ def test_version_ignores_comments_but_not_phrases():
         (GOOD.replace('vlinder = "v1"', 'vlinder = "v9"'), "onbekende vlinder 'v9'"),
         (GOOD.replace('id = "i1"', 'id = "Grote Fout"'), "ongeldige id 'Grote Fout'"),
         (GOOD.replace('phrases = ["samen eten"]', 'phrases = "samen eten"'), "lijst met teksten"),
-        (GOOD.replace('phrases = ["samen eten"]', ""), "geen 'phrases' of 'hints'"),
+        (GOOD.replace('phrases = ["samen eten"]', ""), "geen 'phrases', 'hints' of 'examples'"),
         (GOOD + "threshold = -1\n", "positief getal"),
         (GOOD + "[extra]\n", "onbekende sectie 'extra'"),
         ('[[vlinders]]\nid = "v1"\ntitle = "x"\n', "geen enkel ingrediënt"),

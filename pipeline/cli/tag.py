@@ -66,22 +66,37 @@ def _read_lines(path: str) -> list[str]:
 @eval_group.command("tagging")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON, met elke voorspelling.")
+@click.option(
+    "--folds",
+    type=int,
+    default=0,
+    help="Kruisvalidatie in N delen: de regels van de andere delen zijn extra voorbeelden, "
+    "een regel scoort nooit op een model dat hem leerde.",
+)
 @pass_ctx
-def eval_tagging(ctx: Context, file: str, as_json: bool) -> None:
+def eval_tagging(ctx: Context, file: str, as_json: bool, folds: int) -> None:
     """Precisie, recall en F1 van de tagging op een JSONL-bestand (zoals tagging-dev.jsonl)."""
-    from pipeline.evaluation.tagging import evaluate_tagging, read_tagging_jsonl
+    from pipeline.evaluation.tagging import cross_validate, evaluate_tagging, read_tagging_jsonl
     from pipeline.tagging.taxonomy import load_taxonomy
 
     items = read_tagging_jsonl(_read_lines(file), file)
-    result = evaluate_tagging(items, load_taxonomy(ctx.ws))
+    tax = load_taxonomy(ctx.ws)
+    if folds:
+        result = cross_validate(items, tax, folds, ctx.ws.cache_dir)
+    else:
+        result = evaluate_tagging(items, tax, ctx.ws.cache_dir)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
         return
     micro, macro = result["micro"], result["macro"]
-    click.echo(f"{result['items']} items, taxonomie {result['taxonomy_version']}")
+    how = f", kruisvalidatie in {folds} delen" if folds else ""
+    click.echo(f"{result['items']} items, taxonomie {result['taxonomy_version']}{how}")
+    click.echo(f"methode {result['method']}")
     click.echo(f"{'':8} {'precisie':>9} {'recall':>7} {'F1':>7}")
     for name, m in (("micro", micro), ("macro", macro)):
         click.echo(f"{name:8} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:7.3f}")
+    off = result["offtopic"]
+    click.echo(f"off-topic: {off['tagged']} van {off['items']} items kregen een ingrediënt")
     click.echo("")
     click.echo(f"{'ingrediënt':34} {'precisie':>9} {'recall':>7} {'F1':>7} {'n':>4}")
     for ing, m in result["per_ingredient"].items():

@@ -13,7 +13,7 @@ from pipeline.core.errors import InputError
 from pipeline.core.models import Episode, Fragment, Tag
 from pipeline.search import Searcher, SearchOptions, index
 from pipeline.tagging import load_taxonomy
-from pipeline.tagging.lexicon import tag_fragments
+from pipeline.tagging.semantic import tag_fragments
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ Pure functions only. Steps:
 2. :func:`chapter_starts` finds topic shifts TextTiling-style: the lexical cohesion (cosine of
    content-word stems, plus the taxonomy's vlinder and off-topic evidence as extra features)
    between a window of sentences before and after each gap; gaps whose depth stands out start a
-   chapter, strongest first, as long as every chapter stays at least ``min_chapter_s`` long.
+   chapter, strongest first, within a budget that follows the length of the recording
+   (:mod:`.boundaries`: a few minutes per chapter, at most about 20 an hour).
 3. :func:`group_fragments` cuts each chapter into fragments of whole sentences, about
    ``target_fragment_s`` long and never longer than ``max_fragment_s`` unless one sentence is.
-4. Each chapter gets a short Dutch title from its most distinctive words, and a summary of its
-   one or two most central sentences.
+4. Each chapter gets a title a listener would write, a short Dutch noun phrase of real words
+   taken from what is said (:mod:`.titles`), and a summary of its one or two most central
+   sentences. A chapter without such a phrase gets "Deel N" here; the tag stage then names it
+   after its strongest ingredient (:func:`titles_from_tags`).
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.core.models import Chapter, Fragment, Transcript
 from pipeline.core.text import fold, sentences, stem, tokens
 
-from .lexicon import evidence, tagger_for
+from .boundaries import ChapterPolicy, Span, choose_starts
+from .lexicon import evidence, sum_tags, tagger_for
+from .lexicon_words import fold_word
 from .taxonomy import Taxonomy
+from .titles import ChapterText, TitleOptions, chapter_titles
 
 #: Common Dutch words that carry no topic (folded).
 _STOPWORDS_TEXT = """
@@ -52,10 +58,10 @@ class SegmentOptions:
     min_fragment_s: float = 15.0
     target_fragment_s: float = 30.0
     max_fragment_s: float = 60.0
-    min_chapter_s: float = 30.0
     window: int = 4  # sentences on each side of a gap
     topic_weight: float = 2.0  # weight of taxonomy evidence against plain word overlap
-    depth_cutoff: float = 0.0  # boundary when depth > mean + cutoff * std of all depths
+    chapters: ChapterPolicy = ChapterPolicy()  # how long and how many chapters
+    titles: TitleOptions = TitleOptions()
 
 
 @dataclass(frozen=True)
@@ -191,32 +197,21 @@ def depth_scores(scores: Sequence[float]) -> list[float]:
 
 
 def chapter_starts(
-    sents: Sequence[Sentence], tax: Taxonomy | None = None, options: SegmentOptions | None = None
+    sents: Sequence[Sentence],
+    tax: Taxonomy | None = None,
+    options: SegmentOptions | None = None,
+    feats: Sequence[Counter[str]] | None = None,
 ) -> list[int]:
-    """Sentence indices where a chapter starts (always including 0)."""
+    """Sentence indices where a chapter starts (always including 0); ``feats``: the
+    sentences' features when the caller has them already."""
     opts = options or SegmentOptions()
-    n = len(sents)
-    if n < 2:
+    if len(sents) < 2:
         return [0]
-    total = sents[-1].end - sents[0].start
-    if total < 2 * opts.min_chapter_s:
-        return [0]
-    feats = _features(sents, tax, opts.topic_weight)
+    if feats is None:
+        feats = _features(sents, tax, opts.topic_weight)
     depths = depth_scores(gap_scores(feats, opts.window))
-    mean = sum(depths) / len(depths)
-    std = math.sqrt(sum((d - mean) ** 2 for d in depths) / len(depths))
-    cutoff = mean + opts.depth_cutoff * std
-    starts = [0]
-    bounds = [sents[0].start, sents[-1].end]
-    for gap in sorted(range(len(depths)), key=lambda g: -depths[g]):
-        if depths[gap] <= cutoff or depths[gap] <= 0:
-            break
-        idx = gap + 1
-        t = sents[idx].start
-        if all(abs(t - b) >= opts.min_chapter_s for b in bounds):
-            starts.append(idx)
-            bounds.append(t)
-    return sorted(starts)
+    spans = [Span(s.start, s.end, s.text) for s in sents]
+    return choose_starts(depths, spans, opts.chapters)
 
 
 # --- fragments ------------------------------------------------------------------------------
@@ -252,38 +247,58 @@ def group_fragments(
 
 
 # --- titles and summaries -------------------------------------------------------------------
-def _surface_forms(text: str) -> dict[str, Counter]:
-    forms: dict[str, Counter] = {}
-    for word in text.replace("’", "'").split():
-        w = word.strip(".,;:!?\"'()[]–-")
-        folded = fold(w)
-        if len(folded) < 5 or folded in STOPWORDS or not folded.isalpha():
-            continue
-        if folded.endswith(("den", "ten", "lijk", "lijke")):  # past tenses, adjectives
-            continue
-        forms.setdefault(stem(folded), Counter())[w.lower() if not w.isupper() else w] += 1
-    return forms
+def ingredient_titles(
+    feats: Sequence[Counter[str]], tax: Taxonomy | None, weight: float, threshold: float = 1.0
+) -> tuple[str, ...]:
+    """Titles of the ingredients with lexical evidence in these sentences' features (the
+    ``#id`` keys of :func:`_features`), strongest first, at least ``threshold`` phrases'
+    worth: their words favour a title candidate."""
+    if tax is None or weight <= 0:
+        return ()
+    totals: dict[str, float] = {}
+    for f in feats:
+        for key, value in f.items():
+            if key.startswith("#"):
+                totals[key[1:]] = totals.get(key[1:], 0.0) + value / weight
+    title_of = {i.id: i.title for i in tax.ingredients}
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(title_of[k] for k, v in ranked if v >= threshold and k in title_of)
 
 
-def chapter_title(text: str, doc_freq: Counter, n_docs: int, max_words: int = 2) -> str:
-    """A short Dutch title from the chapter's most distinctive words (tf-idf, longer first)."""
-    counts = Counter(content_stems(text))
-    if not counts:
-        return "Inleiding"
-    forms = _surface_forms(text)
-    scored = []
-    for s, tf in counts.items():
-        if s not in forms:
-            continue
-        idf = math.log((1 + n_docs) / (1 + doc_freq.get(s, 0))) + 1
-        length = len(forms[s].most_common(1)[0][0])
-        scored.append((tf * idf * math.log(1 + length), s))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    words = [forms[s].most_common(1)[0][0] for _, s in scored[:max_words]]
-    if not words:
-        return "Inleiding"
-    title = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
-    return title[:1].upper() + title[1:]
+def word_confidences(transcript: Transcript) -> dict[str, float]:
+    """Per folded word: its lowest ASR probability in the transcript (none for a transcript
+    without word timings: an imported or corrected one counts as clean)."""
+    worst: dict[str, float] = {}
+    for seg in transcript.segments:
+        for w in seg.words:
+            key = fold_word(w.text)
+            if key:
+                worst[key] = min(worst.get(key, 1.0), w.probability)
+    return worst
+
+
+def titles_from_tags(
+    chapters: Sequence[Chapter],
+    fragments: Sequence[Fragment],
+    tax: Taxonomy,
+    options: TitleOptions | None = None,
+) -> list[Chapter]:
+    """Chapters that got no title from the text ("Deel N") take the title of their
+    strongest tagged ingredient, if it is not used by another chapter already."""
+    numbered = (options or TitleOptions()).fallback
+    used = {fold(c.title) for c in chapters}
+    title_of = {i.id: i.title for i in tax.ingredients}
+    out = []
+    for ch in chapters:
+        if ch.title == numbered.format(n=ch.index + 1):
+            tags = sum_tags(f.tags for f in fragments if f.chapter == ch.index)
+            names = [title_of[t.ingredient] for t in tags if t.ingredient in title_of]
+            fresh = [n for n in names if fold(n) not in used]
+            if fresh:
+                used.add(fold(fresh[0]))
+                ch = replace(ch, title=fresh[0])
+        out.append(ch)
+    return out
 
 
 def chapter_summary(sents: Sequence[Sentence], max_sentences: int = 2, max_chars: int = 320) -> str:
@@ -335,24 +350,29 @@ def segment(
     sents = sentences_of(transcript)
     if not sents:
         return [], []
-    starts = chapter_starts(sents, tax, opts)
+    feats = _features(sents, tax, opts.topic_weight)
+    starts = chapter_starts(sents, tax, opts, feats)
     if moves:
         starts = move_starts(sents, starts, moves)
     ranges = [(a, b) for a, b in zip(starts, [*starts[1:], len(sents)], strict=True) if b > a]
-    chapter_texts = [" ".join(s.text for s in sents[a:b]) for a, b in ranges]
-    doc_freq: Counter = Counter()
-    for text in chapter_texts:
-        doc_freq.update(set(content_stems(text)))
+    texts = [
+        ChapterText(
+            sentences=tuple(s.text for s in sents[a:b]),
+            ingredients=ingredient_titles(feats[a:b], tax, opts.topic_weight),
+        )
+        for a, b in ranges
+    ]
+    titles = chapter_titles(texts, word_confidences(transcript), opts.titles)
     chapters: list[Chapter] = []
     fragments: list[Fragment] = []
-    for ci, ((a, b), text) in enumerate(zip(ranges, chapter_texts, strict=True)):
+    for ci, ((a, b), title) in enumerate(zip(ranges, titles, strict=True)):
         part = sents[a:b]
         chapters.append(
             Chapter(
                 index=ci,
                 start=part[0].start,
                 end=part[-1].end,
-                title=chapter_title(text, doc_freq, len(ranges)),
+                title=title,
                 summary=chapter_summary(part),
             )
         )

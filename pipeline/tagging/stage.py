@@ -1,9 +1,11 @@
 """The tag stage: an episode's transcript -> chapters and tagged fragments -> ``tags.json`` and
 the catalogue (the ``tag`` verb).
 
-Cached: the key is the transcript's hash, the taxonomy's version, the method version and the
-producer's corrections; when ``transcripts/<slug>.tags.json`` has that key, tagging again only
-puts its rows back in the catalogue. Producer corrections: :mod:`pipeline.tagging.overrides`.
+Cached: the key is the transcript's hash, the taxonomy's version, the method version
+(:func:`pipeline.tagging.semantic.method_version`) and the producer's corrections; when
+``transcripts/<slug>.tags.json`` has that key, tagging again only puts its rows back in the
+catalogue. Producer corrections: :mod:`pipeline.tagging.overrides`. The semantic tagger is
+loaded once per process; its compiled taxonomy is cached in the workspace's ``.vlinder/cache``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pipeline.catalogue import Catalogue, open_catalogue
@@ -22,9 +25,9 @@ from pipeline.core.models import Chapter, Episode, Fragment, Transcript
 from pipeline.core.workspace import Workspace
 from pipeline.transcribe import load_transcript
 
-from .lexicon import METHOD_VERSION, tag_fragments
 from .overrides import Overrides, apply_overrides, parse_overrides
-from .segment import segment
+from .segment import segment, titles_from_tags
+from .semantic import method_version, tag_fragments
 from .store import from_data, read_tags_file_quiet, write_tags_file
 from .taxonomy import Taxonomy, load_taxonomy
 from .turns import with_turns
@@ -45,7 +48,7 @@ def _overrides_hash(raw: dict[str, Any]) -> str:
 def cache_key(transcript: Transcript, tax: Taxonomy, overrides: dict[str, Any]) -> str:
     """transcript hash + taxonomy version + method version (+ the producer's corrections)."""
     return ":".join(
-        (transcript_hash(transcript), tax.version, METHOD_VERSION, _overrides_hash(overrides))
+        (transcript_hash(transcript), tax.version, method_version(), _overrides_hash(overrides))
     )
 
 
@@ -82,7 +85,7 @@ def tag(ws: Workspace, slug: str, *, force: bool = False) -> TagResult:
     if existing is not None and cached:
         chapters, fragments = from_data(existing, str(ws.transcript_path(slug, "tags.json")))
     else:
-        chapters, fragments = segment_and_tag(transcript, tax, ov)
+        chapters, fragments = segment_and_tag(transcript, tax, ov, ws.cache_dir)
         write_tags_file(ws, slug, key, chapters, fragments)
     with open_catalogue(ws) as cat:
         cat.upsert_episode(ep)
@@ -92,12 +95,18 @@ def tag(ws: Workspace, slug: str, *, force: bool = False) -> TagResult:
 
 
 def segment_and_tag(
-    transcript: Transcript, tax: Taxonomy, ov: Overrides | None = None
+    transcript: Transcript,
+    tax: Taxonomy,
+    ov: Overrides | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[list[Chapter], list[Fragment]]:
-    """Pure: segment, tag, apply corrections, sum the chapter tags."""
+    """Segment, tag, name the chapters that have no title from the text after their
+    strongest ingredient, apply corrections, sum the chapter tags (``cache_dir``: where the
+    semantic tagger keeps its compiled taxonomy)."""
     ov = ov or Overrides({}, {}, (), ())
     chapters, fragments = segment(transcript, tax, moves=ov.moves)
-    fragments = tag_fragments(with_turns(fragments, transcript), tax)
+    fragments = tag_fragments(with_turns(fragments, transcript), tax, cache_dir)
+    chapters = titles_from_tags(chapters, fragments, tax)
     return apply_overrides(chapters, fragments, ov)
 
 

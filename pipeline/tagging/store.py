@@ -13,9 +13,11 @@ from pipeline.core.errors import (
 from pipeline.core.models import Chapter, Fragment, SpeakerTurn, Tag
 from pipeline.core.workspace import Workspace, atomic_write_text
 
+from .lexicon import sum_tags
+from .semantic import method_version
+
 if TYPE_CHECKING:
     pass
-from .lexicon import METHOD_VERSION, sum_tags
 
 
 def _tag_dict(t: Tag) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def tags_data(
     return {
         "slug": slug,
         "cache_key": key,
-        "method": METHOD_VERSION,
+        "method": method_version(),
         "episode_tags": [_tag_dict(t) for t in sum_tags(f.tags for f in fragments)],
         "chapters": [
             {

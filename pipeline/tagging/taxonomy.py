@@ -19,12 +19,18 @@ File format (TOML)::
     phrases = ["kennis delen", "symposi*"]  # strong evidence: one match tags the fragment
     hints = ["podcast*"]                # weak evidence: counts half; two hints tag
     threshold = 1.0                     # optional, default 1.0
+    examples = ["Bij een tegenvaller betaalde de aannemer mee.", ...]  # sentences as people
+                                        # say it: the semantic tagger learns the meaning
 
     [[contexts]]                        # off-topic subjects (dike engineering, housekeeping):
     id = "dijktechniek"                 # never tagged; they guard against weak evidence
     title = "Dijktechniek"              # and help find chapter boundaries
     phrases = ["steunberm", "kruin*"]
     strict = false                      # optional: true = one single word alone never tags
+    examples = ["Aan de binnenkant komt een steunberm."]  # what off-topic talk sounds like
+
+An ingredient needs ``phrases``, ``hints`` or ``examples``: one with only a description and a
+handful of examples is tagged by meaning alone (:mod:`pipeline.tagging.semantic`), no code.
 
 Phrase syntax: words are compared on their Dutch stem with diacritics folded (``één`` = ``een``);
 all words of a phrase must occur within a few words of each other, in any order. ``woord*``
@@ -64,6 +70,9 @@ class Ingredient:
     phrases: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
     threshold: float = 1.0
+    #: Sentences that say this ingredient in people's own words (the semantic tagger's
+    #: training examples, with the title and description).
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,8 @@ class Context:
     #: Strict: next to this subject even one single-word phrase alone does not tag (small talk,
     #: housekeeping); otherwise only hints alone are ignored (engineering, planning).
     strict: bool = False
+    #: Sentences of this off-topic kind: the semantic tagger learns what is *not* an ingredient.
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,8 +192,11 @@ def parse_taxonomy(text: str, origin: str = "taxonomy.toml") -> Taxonomy:
             raise TaxonomyError(f"{where}: 'threshold' moet een positief getal zijn")
         phrases = _phrases(table, "phrases", where)
         hints = _phrases(table, "hints", where)
-        if not phrases and not hints:
-            raise TaxonomyError(f"{where}: geen 'phrases' of 'hints' om op te herkennen")
+        examples = _phrases(table, "examples", where)
+        if not phrases and not hints and not examples:
+            raise TaxonomyError(
+                f"{where}: geen 'phrases', 'hints' of 'examples' om op te herkennen"
+            )
         ingredients.append(
             Ingredient(
                 id=ident,
@@ -192,6 +206,7 @@ def parse_taxonomy(text: str, origin: str = "taxonomy.toml") -> Taxonomy:
                 phrases=phrases,
                 hints=hints,
                 threshold=float(threshold),
+                examples=examples,
             )
         )
     if not ingredients:
@@ -208,6 +223,7 @@ def parse_taxonomy(text: str, origin: str = "taxonomy.toml") -> Taxonomy:
                 title=_str(table, "title", where),
                 phrases=_phrases(table, "phrases", where),
                 strict=strict,
+                examples=_phrases(table, "examples", where),
             )
         )
     tax = Taxonomy(tuple(vlinders), tuple(ingredients), tuple(contexts))
@@ -215,14 +231,18 @@ def parse_taxonomy(text: str, origin: str = "taxonomy.toml") -> Taxonomy:
 
 
 def taxonomy_version(tax: Taxonomy) -> str:
-    """A short hash of what the tagger uses (ids, phrases, thresholds), not of comments."""
+    """A short hash of what the taggers use (ids, titles, descriptions, phrases, thresholds,
+    examples), not of comments or layout."""
     payload = {
         "vlinders": [[v.id, v.title] for v in tax.vlinders],
         "ingredients": [
-            [i.id, i.vlinder, list(i.phrases), list(i.hints), i.threshold] for i in tax.ingredients
+            [i.id, i.vlinder, list(i.phrases), list(i.hints), i.threshold]
+            + [i.title, i.description, list(i.examples)]
+            for i in tax.ingredients
         ],
         "contexts": [
-            [c.id, list(c.phrases), *(["strict"] if c.strict else [])] for c in tax.contexts
+            [c.id, list(c.phrases), *(["strict"] if c.strict else []), c.title, list(c.examples)]
+            for c in tax.contexts
         ],
     }
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
