@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.catalogue import Catalogue  # noqa: E402
 from pipeline.core.models import Episode, Fragment, Tag  # noqa: E402
+from pipeline.core.taxonomy import load_taxonomy  # noqa: E402
 from pipeline.core.text import sentences  # noqa: E402
 from pipeline.search import Searcher, SearchOptions, index  # noqa: E402
-from pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 EVAL = ROOT.parent / "shared" / "eval" / "tagging-dev.jsonl"

@@ -33,12 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.core.episodes import save_episode  # noqa: E402
 from pipeline.core.models import Chapter, Episode, Fragment, Segment, Tag, Transcript, Word  # noqa: E402
+from pipeline.core.taxonomy import load_taxonomy  # noqa: E402
 from pipeline.core.workspace import Workspace, atomic_write_text  # noqa: E402
 from pipeline.flows import init as init_workspace  # noqa: E402
 from pipeline.service.messages import site_lines  # noqa: E402
 from pipeline.site import build  # noqa: E402
 from pipeline.tagging.store import tags_data  # noqa: E402
-from pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
 from pipeline.transcribe.store import write_transcript  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"

@@ -26,6 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.core.taxonomy import DEFAULT_TAXONOMY, load_taxonomy_file  # noqa: E402
 from pipeline.evaluation.segmentation import (  # noqa: E402
     evaluate_segmentation,
     read_segmentation_jsonl,
@@ -39,7 +40,6 @@ from pipeline.evaluation.tagging import (  # noqa: E402
 from pipeline.tagging.lexicon import METHOD_VERSION as LEXICAL  # noqa: E402
 from pipeline.tagging.lexicon import tag_text  # noqa: E402
 from pipeline.tagging.semantic import method_version  # noqa: E402
-from pipeline.tagging.taxonomy import DEFAULT_TAXONOMY, load_taxonomy_file  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SETS = {
@@ -61,7 +61,7 @@ t0, c0 = time.perf_counter(), time.process_time()
 from pathlib import Path
 kind, frag_file, models = sys.argv[1], sys.argv[2], sys.argv[3]
 texts = json.loads(Path(frag_file).read_text())
-from pipeline.tagging.taxonomy import DEFAULT_TAXONOMY, load_taxonomy_file
+from pipeline.core.taxonomy import DEFAULT_TAXONOMY, load_taxonomy_file
 tax = load_taxonomy_file(DEFAULT_TAXONOMY)
 if kind == "lexical":
     from pipeline.tagging.lexicon import compile_taxonomy, tag_text

@@ -26,6 +26,7 @@ from pipeline.core.episodes import episode_from_toml, load_episode
 from pipeline.core.errors import NotFoundError, ProtectedTranscriptError, VlinderError
 from pipeline.core.models import EpisodeMeta, Progress
 from pipeline.core.settings import Settings
+from pipeline.core.taxonomy import DEFAULT_TAXONOMY
 from pipeline.core.workspace import Workspace, create_workspace
 from pipeline.feed import FeedReport
 from pipeline.ingest import IngestResult
@@ -251,7 +252,7 @@ def init(root: Path, settings: Settings | None = None) -> Workspace:
         root,
         settings,
         defaults={
-            "taxonomy.toml": tagging.DEFAULT_TAXONOMY,
+            "taxonomy.toml": DEFAULT_TAXONOMY,
             "glossary.txt": transcribe.DEFAULT_GLOSSARY,
         },
     )

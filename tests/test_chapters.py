@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.models import Chapter, Fragment, Segment, Tag, Transcript, Word
+from pipeline.core.taxonomy import load_taxonomy
 from pipeline.tagging.boundaries import (
     ChapterPolicy,
     Span,
@@ -23,7 +24,6 @@ from pipeline.tagging.boundaries import (
 from pipeline.tagging.lexicon_words import is_dutch_word, is_verb_form
 from pipeline.tagging.phrases import phrases
 from pipeline.tagging.segment import segment, titles_from_tags
-from pipeline.tagging.taxonomy import load_taxonomy
 from pipeline.tagging.titles import (
     ChapterText,
     TitleOptions,

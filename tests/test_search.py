@@ -15,11 +15,11 @@ from pipeline.catalogue import Catalogue, open_catalogue
 from pipeline.cli import cli
 from pipeline.core.errors import InputError
 from pipeline.core.models import Episode, Fragment, Tag
+from pipeline.core.taxonomy import load_taxonomy
 from pipeline.evaluation.search import evaluate_search, read_corpus, read_queries
 from pipeline.search import SearchOptions, index, search
 from pipeline.search.analysis import Analyser
 from pipeline.search.words import split_compound
-from pipeline.tagging.taxonomy import load_taxonomy
 
 _ANALYSER = Analyser()
 key = _ANALYSER.key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.core.models import Segment, Transcript, Word
+from pipeline.core.taxonomy import load_taxonomy
 from pipeline.evaluation.segmentation import (
     evaluate_segmentation,
     pk,
@@ -20,7 +21,6 @@ from pipeline.tagging.segment import (
     segment,
     sentences_of,
 )
-from pipeline.tagging.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data"
 

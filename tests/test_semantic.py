@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.core.taxonomy import load_taxonomy, parse_taxonomy
 from pipeline.evaluation.tagging import (
     cross_validate,
     evaluate_tagging,
@@ -36,7 +37,6 @@ from pipeline.tagging.semantic import (
     semantic_tagger,
     training_texts,
 )
-from pipeline.tagging.taxonomy import load_taxonomy, parse_taxonomy
 
 DATA = Path(__file__).parent / "data"
 STEMS_ONLY = Options(min_similarity=0.0, lexical_similarity=0.0, threshold=0.5)

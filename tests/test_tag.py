@@ -13,12 +13,12 @@ from pipeline.cli import cli
 from pipeline.core.episodes import save_episode, update_episode
 from pipeline.core.errors import InputError, NotFoundError
 from pipeline.core.models import Episode, Fragment, Segment, Tag, Transcript
+from pipeline.core.taxonomy import load_taxonomy
 from pipeline.evaluation.tagging import evaluate_tagging, read_tagging_jsonl
 from pipeline.flows import tag
 from pipeline.tagging.lexicon import sum_tags, tag_fragments, tag_text
 from pipeline.tagging.overrides import Overrides, apply_overrides, parse_overrides
 from pipeline.tagging.store import load_fragments
-from pipeline.tagging.taxonomy import load_taxonomy
 from pipeline.transcribe.store import write_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def test_one_word_next_to_engineering_still_tags(tax):
 
 def test_strict_context_must_be_boolean():
     from pipeline.core.errors import TaxonomyError
-    from pipeline.tagging.taxonomy import parse_taxonomy
+    from pipeline.core.taxonomy import parse_taxonomy
 
     base = (
         '[[vlinders]]\nid = "v"\ntitle = "V"\n[[ingredients]]\nid = "i"\nvlinder = "v"\n'

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import TaxonomyError
-from pipeline.tagging.taxonomy import (
+from pipeline.core.taxonomy import (
     DEFAULT_TAXONOMY,
     load_taxonomy,
     load_taxonomy_file,

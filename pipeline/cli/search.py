@@ -48,8 +48,8 @@ def search_command(
     het gekozen --ingredient, --vlinder, --speaker of --episode.
     """
     from pipeline.catalogue import open_catalogue
+    from pipeline.core.taxonomy import load_taxonomy
     from pipeline.search import SearchOptions, search
-    from pipeline.tagging.taxonomy import load_taxonomy
 
     ws = ctx.ws
     if not ws.catalogue_path.exists():
@@ -131,8 +131,8 @@ def eval_search_command(corpus: Path, queries: Path, tags: str, k: int, as_json:
     QUERIES (jsonl: query, relevant) op CORPUS (jsonl: id, text, ingredients),
     geïndexeerd in een tijdelijke catalogus. Standaard tagt onze eigen tagger de fragmenten (--tags auto), zoals in een nieuwe
     catalogus; de ingrediënten uit het corpus gebruiken (--tags corpus) lekt de antwoorden."""
+    from pipeline.core.taxonomy import load_taxonomy
     from pipeline.evaluation.search import evaluate_search, read_corpus, read_queries
-    from pipeline.tagging.taxonomy import load_taxonomy
 
     items = read_corpus(corpus.read_text(encoding="utf-8").splitlines(), corpus.name)
     qs = read_queries(queries.read_text(encoding="utf-8").splitlines(), queries.name)

@@ -76,8 +76,8 @@ def _read_lines(path: str) -> list[str]:
 @pass_ctx
 def eval_tagging(ctx: Context, file: str, as_json: bool, folds: int) -> None:
     """Precisie, recall en F1 van de tagging op een JSONL-bestand (zoals tagging-dev.jsonl)."""
+    from pipeline.core.taxonomy import load_taxonomy
     from pipeline.evaluation.tagging import cross_validate, evaluate_tagging, read_tagging_jsonl
-    from pipeline.tagging.taxonomy import load_taxonomy
 
     items = read_tagging_jsonl(_read_lines(file), file)
     tax = load_taxonomy(ctx.ws)
@@ -111,8 +111,8 @@ def eval_tagging(ctx: Context, file: str, as_json: bool, folds: int) -> None:
 @pass_ctx
 def eval_segmentation(ctx: Context, file: str, as_json: bool) -> None:
     """Pk en WindowDiff van de hoofdstukindeling op een JSONL-bestand met lezingen."""
+    from pipeline.core.taxonomy import load_taxonomy
     from pipeline.evaluation.segmentation import evaluate_segmentation, read_segmentation_jsonl
-    from pipeline.tagging.taxonomy import load_taxonomy
 
     items = read_segmentation_jsonl(_read_lines(file), file)
     result = evaluate_segmentation(items, load_taxonomy(ctx.ws))

@@ -11,8 +11,8 @@ from typing import Any
 from pipeline.catalogue import Catalogue
 from pipeline.core.errors import InputError
 from pipeline.core.models import Episode, Fragment, Tag
+from pipeline.core.taxonomy import load_taxonomy
 from pipeline.search import Searcher, SearchOptions, index
-from pipeline.tagging import load_taxonomy
 from pipeline.tagging.semantic import tag_fragments
 
 

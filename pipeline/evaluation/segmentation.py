@@ -8,8 +8,8 @@ from typing import Any
 
 from pipeline.core.errors import InputError
 from pipeline.core.models import Chapter, Segment, Transcript
+from pipeline.core.taxonomy import Taxonomy
 from pipeline.tagging.segment import SegmentOptions, segment
-from pipeline.tagging.taxonomy import Taxonomy
 
 # --- evaluation -----------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from pipeline.core.errors import InputError, TaxonomyError
 from pipeline.core.models import Tag
+from pipeline.core.taxonomy import Taxonomy, taxonomy_version
 from pipeline.tagging.semantic import SemanticTagger, method_version, semantic_tagger
-from pipeline.tagging.taxonomy import Taxonomy, taxonomy_version
 
 
 # --- evaluation -----------------------------------------------------------------------------

@@ -14,9 +14,9 @@ from pipeline.core.episodes import list_episodes
 from pipeline.core.errors import FeedError
 from pipeline.core.models import Chapter, Episode, Fragment
 from pipeline.core.settings import PodcastSettings
+from pipeline.core.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from pipeline.core.workspace import Workspace, atomic_write_bytes
-from pipeline.tagging import load_fragments, load_taxonomy
-from pipeline.tagging.taxonomy import DEFAULT_TAXONOMY
+from pipeline.tagging import load_fragments
 
 from .chapters import (
     ChapterFrames,

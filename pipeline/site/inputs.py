@@ -17,7 +17,8 @@ from pipeline.core.episodes import list_episodes
 from pipeline.core.models import Chapter, Episode, Fragment, Segment, Transcript
 from pipeline.core.workspace import Workspace, atomic_write_bytes
 from pipeline.feed.cover import published_artwork
-from pipeline.tagging import load_fragments, load_taxonomy
+from pipeline.core.taxonomy import load_taxonomy
+from pipeline.tagging import load_fragments
 from pipeline.transcribe import load_transcript
 
 #: Bump when the page contexts or the writer change in a way the templates hash cannot see.

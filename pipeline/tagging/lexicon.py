@@ -23,9 +23,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pipeline.core.models import Chapter, Fragment, Tag
+from pipeline.core.taxonomy import Taxonomy
 from pipeline.core.text import fold, stem, tokens
-
-from .taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     pass

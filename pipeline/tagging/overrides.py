@@ -29,9 +29,8 @@ from pipeline.core.errors import (
     InputError,
 )
 from pipeline.core.models import Chapter, Fragment, Tag
+from pipeline.core.taxonomy import Taxonomy
 from pipeline.core.timefmt import parse_time
-
-from .taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     pass

@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pipeline.core.models import Chapter, Fragment, Transcript
+from pipeline.core.taxonomy import Taxonomy
 from pipeline.core.text import fold, sentences, stem, tokens
 
 from .boundaries import ChapterPolicy, Span, choose_starts
 from .lexicon import evidence, sum_tags, tagger_for
 from .lexicon_words import fold_word
-from .taxonomy import Taxonomy
 from .titles import ChapterText, TitleOptions, chapter_titles
 
 #: Common Dutch words that carry no topic (folded).

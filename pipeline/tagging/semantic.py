@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.models import Fragment, Tag
+from pipeline.core.taxonomy import Taxonomy
 from pipeline.transcribe.weights.models import models_dir
 
 from . import lexicon
@@ -55,7 +56,6 @@ from .classifier import (
     windows,
 )
 from .encoder import Encoder, package_version, save_arrays, shared_encoder
-from .taxonomy import Taxonomy
 
 #: Bump when the method changes: every episode is re-tagged (see :func:`method_version`).
 METHOD_VERSION = "semantic-1"

@@ -22,6 +22,7 @@ from pipeline.core.errors import (
     NotFoundError,
 )
 from pipeline.core.models import Chapter, Episode, Fragment, Transcript
+from pipeline.core.taxonomy import Taxonomy, load_taxonomy
 from pipeline.core.workspace import Workspace
 from pipeline.transcribe import load_transcript
 
@@ -29,7 +30,6 @@ from .overrides import Overrides, apply_overrides, parse_overrides
 from .segment import segment, titles_from_tags
 from .semantic import method_version, tag_fragments
 from .store import from_data, read_tags_file_quiet, write_tags_file
-from .taxonomy import Taxonomy, load_taxonomy
 from .turns import with_turns
 
 

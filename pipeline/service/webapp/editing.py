@@ -21,9 +21,10 @@ from pipeline.catalogue import open_catalogue
 from pipeline.core.episodes import load_episode, parse_date, save_episode
 from pipeline.core.errors import InputError, VlinderError
 from pipeline.core.models import KINDS, Chapter, Episode, Fragment, Segment, Transcript
+from pipeline.core.taxonomy import load_taxonomy
 from pipeline.core.timefmt import clock, parse_time
 from pipeline.core.workspace import Workspace
-from pipeline.tagging import load_fragments, load_taxonomy
+from pipeline.tagging import load_fragments
 from pipeline.transcribe.formats.readers import estimate_words
 from pipeline.transcribe.store import load_transcript, save_corrected_transcript
 
