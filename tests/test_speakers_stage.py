@@ -190,3 +190,24 @@ def test_corrections_survive_a_rerun(added: tuple[Workspace, str, str]) -> None:
     assert "<v Dijkgraaf Jansen>" in ws.transcript_path(slug, "vtt").read_text("utf-8")
     found = run(runner, ws, "search", "--speaker", "Dijkgraaf", "--json")
     assert json.loads(found.stdout)["hits"]
+
+
+@pytest.mark.slow
+def test_the_site_shows_who_says_what(added: tuple[Workspace, str, str]) -> None:
+    ws, _, slug = added
+    from pipeline.flows import build
+
+    build(ws)
+    html = (ws.site_dir / "afleveringen" / slug / "index.html").read_text("utf-8")
+    transcript = load_transcript(ws, slug)
+    assert transcript is not None
+    names = {s.speaker for s in transcript.segments}
+    for name in names:  # every turn is a paragraph that starts with its speaker's name
+        assert 'data-start="' in html and f">{name}</a>" in html
+    turns = html.count('<p class="beurt">')
+    changes = 1 + sum(
+        1
+        for a, b in zip(transcript.segments, transcript.segments[1:], strict=False)
+        if a.speaker != b.speaker
+    )
+    assert turns >= changes  # at least one paragraph per turn (more where fragments cut one)

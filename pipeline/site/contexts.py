@@ -24,6 +24,16 @@ class IngredientRef:
 
 
 @dataclass(frozen=True)
+class TurnView:
+    """What one person says in a fragment (when the speakers are known)."""
+
+    speaker: str
+    start: str  # seconds, for data-start and #t=
+    time: str
+    text: str
+
+
+@dataclass(frozen=True)
 class FragmentView:
     anchor: str  # element id: "f12" (fragment) or "s3" (transcript block)
     start: str  # seconds, for data-start and #t=
@@ -31,6 +41,7 @@ class FragmentView:
     text: str
     ingredients: tuple[IngredientRef, ...] = ()
     number: int = 0  # 1-based, as the producer sees it
+    turns: tuple[TurnView, ...] = ()  # who says what; empty when the speakers are not known
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from .contexts import (
     Subscribe,
     TimelineMark,
     TimelineRow,
+    TurnView,
     VlinderListContent,
     VlinderView,
     app_links,
@@ -137,6 +138,14 @@ def _fragment_view(f: Fragment, idx: _Index) -> FragmentView:
         text=f.text.strip(),
         ingredients=tuple(idx.ref(i) for i in _tag_ids(f)),
         number=f.index + 1,
+        turns=_turns(f),
+    )
+
+
+def _turns(f: Fragment) -> tuple[TurnView, ...]:
+    """The fragment's turns, when more than one person speaks in the episode's transcript."""
+    return tuple(
+        TurnView(t.speaker, seconds_value(t.start), clock(t.start), t.text) for t in f.turns
     )
 
 
