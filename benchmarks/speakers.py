@@ -29,7 +29,10 @@ import platform
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
+
+import tomli_w
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -95,8 +98,9 @@ def run_add(folder: Path, workspace: Path, language: str, names: list[str], kind
     )
     subprocess.run([str(VLINDER), "init", str(workspace)], check=True, capture_output=True)
     settings = workspace / "vlinder.toml"
-    text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace('language = "nl"', f'language = "{language}"', 1))
+    data = tomllib.loads(settings.read_text(encoding="utf-8"))
+    data["transcribe"]["language"] = language  # the recording's language for Whisper
+    settings.write_text(tomli_w.dumps(data), encoding="utf-8")
     if language != "nl":  # the glossary is Dutch names and terms: no prompt for other speech
         (workspace / "glossary.txt").write_text("", encoding="utf-8")
     args = [str(VLINDER), "-w", str(workspace), "add", str(folder / "dialogue.wav")]
