@@ -48,6 +48,7 @@ from .urls import (
     vlinder_item_guid,
     vlinder_page_url,
 )
+from .xmlsafe import cleaned
 
 GENERATOR = "Vlinder (python-feedgen)"
 
@@ -333,7 +334,9 @@ def render_chapter_files(inp: FeedInput) -> dict[str, bytes]:
 
 
 def render_feeds(inp: FeedInput) -> dict[str, bytes]:
-    """Every output, keyed by workspace-relative path: the feeds and the chapter files."""
+    """Every output, keyed by workspace-relative path: the feeds and the chapter files (every
+    text cleaned again for XML first: :mod:`pipeline.feed.xmlsafe`)."""
+    inp = cleaned(inp)
     entries = render_entries(inp)
     out = {f"feeds/{MAIN_FEED}": render_main_feed(inp, entries)}
     for v in inp.vlinders:

@@ -3,6 +3,9 @@ and the producer app (the core returns dataclasses; only these layers write text
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from pipeline.feed import FeedReport
 from pipeline.flows import BuildResult, ProcessResult
 from pipeline.site import SiteReport
@@ -92,6 +95,23 @@ def site_lines(report: SiteReport) -> list[str]:
     return lines
 
 
+def failed_lines(result: BuildResult) -> list[str]:
+    """The episodes a build left out, each with what is wrong (file and field)."""
+    return [
+        f"let op: aflevering '{slug}' is niet gepubliceerd: {why}" for slug, why in result.failed
+    ]
+
+
 def build_lines(result: BuildResult) -> list[str]:
     """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says."""
-    return feed_lines(result.feeds) + site_lines(result.site)
+    return feed_lines(result.feeds) + site_lines(result.site) + failed_lines(result)
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
+
+
+def without_paths(message: str, root: Path) -> str:
+    """A message for the producer web app without the server's absolute paths: paths in the
+    workspace become relative (``episodes/x/episode.toml``), any other keeps its file name."""
+    message = message.replace(f"{root}/", "").replace(str(root), ".")
+    return _ABSOLUTE_PATH.sub(r"\1", message)

@@ -22,6 +22,7 @@ from pipeline.core.errors import SiteError
 from pipeline.core.workspace import Workspace, atomic_write_bytes, atomic_write_text, mirror_file
 from pipeline.feed.cover import favicon_ico
 from pipeline.search.analysis import ANALYSIS_VERSION
+from pipeline.transcribe import public_json
 
 from .contexts import EpisodeContent, Page
 from .hosting import HEADERS_FILE, headers_file
@@ -114,6 +115,25 @@ def _sync_tree(files: dict[str, Path], target: Path, *, link: bool = False) -> l
     return changed
 
 
+def _public_transcript(ws: Workspace, slug: str) -> Path:
+    """The site's copy of ``transcripts/<slug>.json``: without how it was made (the glossary
+    prompt, engine options), kept in ``.vlinder/cache/public-transcripts/`` and rewritten only
+    when it changes (so the mirror copies it only then)."""
+    try:
+        text = ws.transcript_path(slug, "json").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""  # unreadable: the site offers an empty document, not the broken file
+    data = public_json(text).encode()
+    path = ws.cache_dir / "public-transcripts" / f"{slug}.json"
+    try:
+        if path.read_bytes() == data:
+            return path
+    except FileNotFoundError:
+        pass
+    atomic_write_bytes(path, data)
+    return path
+
+
 def _dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
@@ -174,7 +194,11 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
     }
     _sync_tree(audio, site_dir / "episodes", link=True)
     transcripts = {
-        f"{e.episode.slug}.{ext}": ws.transcript_path(e.episode.slug, ext)
+        f"{e.episode.slug}.{ext}": (
+            _public_transcript(ws, e.episode.slug)
+            if ext == "json"
+            else ws.transcript_path(e.episode.slug, ext)
+        )
         for e in inp.episodes
         for ext in e.transcript_files
     }
