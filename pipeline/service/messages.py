@@ -3,7 +3,7 @@ and the producer app (the core returns dataclasses; only these layers write text
 
 from __future__ import annotations
 
-from pipeline.feed import FeedReport
+from pipeline.feed import FeedReport, HubNotice
 from pipeline.flows import BuildResult, ProcessResult
 from pipeline.site import SiteReport
 from pipeline.speakers import DiarizeResult
@@ -92,6 +92,23 @@ def site_lines(report: SiteReport) -> list[str]:
     return lines
 
 
+def hub_lines(notice: HubNotice | None) -> list[str]:
+    """What happened to the WebSub ping (nothing to say without a hub or a changed feed)."""
+    if notice is None:
+        return []
+    if notice.ok:
+        return [f"WebSub-hub {notice.hub} gemeld: {len(notice.feeds)} feed(s) bijgewerkt"]
+    why = (
+        f"antwoordde HTTP {notice.status}"
+        if notice.status
+        else f"niet bereikbaar ({notice.reason})"
+    )
+    return [
+        f"let op: WebSub-hub {notice.hub} {why}; de feeds zijn wel gepubliceerd, "
+        "apps zien de nieuwe afleveringen bij hun volgende controle"
+    ]
+
+
 def build_lines(result: BuildResult) -> list[str]:
     """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says."""
-    return feed_lines(result.feeds) + site_lines(result.site)
+    return feed_lines(result.feeds) + site_lines(result.site) + hub_lines(result.hub)
