@@ -8,7 +8,9 @@ fragment on a tie). Fragments are cut on sentence boundaries from the word timin
 (:mod:`.segment`), so a soundbite is whole sentences: a fragment shorter than 15 s is joined
 with the fragment after it (or before it, at the end), up to 60 s; a fragment that cannot be
 brought within 15 to 60 s that way (one sentence longer than a minute) is passed over. Each
-ingredient gets a fragment of its own while there is one, the strongest ingredient first.
+ingredient gets a fragment of its own while there is one: the ingredient with the fewest
+fragments chooses first (the strongest first among equals), and the next takes its strongest
+fragment that is still free.
 
 The producer's corrections in ``episodes/<slug>/episode.toml`` survive every re-run::
 
@@ -198,15 +200,16 @@ def select_soundbites(
         if span is not None:
             chosen[ingredient] = _make(frags, span, ingredient, titles[ingredient], "manual")
             used.append(span)
-    auto = _auto_choices(frags)
-    strongest = sorted(auto, key=lambda i: (-max(_scores(frags, i)), i))
-    for ingredient in strongest:
+    candidates: dict[str, list[tuple[int, int]]] = {}
+    for ingredient, ks in _auto_choices(frags).items():
         dropped = ingredient in choices and choices[ingredient].at is None
-        if ingredient in chosen or dropped:
-            continue
-        spans = [s for s in (span_of(frags, k) for k in auto[ingredient]) if s is not None]
-        if not spans:
-            continue
+        spans = [s for s in (span_of(frags, k) for k in ks) if s is not None]
+        if spans and ingredient not in chosen and not dropped:
+            candidates[ingredient] = spans
+    # The ingredient with the fewest fragments chooses first, then the strongest.
+    order = sorted(candidates, key=lambda i: (len(candidates[i]), -max(_scores(frags, i)), i))
+    for ingredient in order:
+        spans = candidates[ingredient]
         span = next((s for s in spans if not _overlaps(s, used)), spans[0])
         used.append(span)
         chosen[ingredient] = _make(
