@@ -110,5 +110,13 @@ def hub_lines(notice: HubNotice | None) -> list[str]:
 
 
 def build_lines(result: BuildResult) -> list[str]:
-    """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says."""
-    return feed_lines(result.feeds) + site_lines(result.site) + hub_lines(result.hub)
+    """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says; a warning
+    about the WebSub hub first, with the others (the producer app shows the first lines)."""
+    hub = hub_lines(result.hub)
+    warned = result.hub is not None and not result.hub.ok
+    return (
+        (hub if warned else [])
+        + feed_lines(result.feeds)
+        + site_lines(result.site)
+        + ([] if warned else hub)
+    )
