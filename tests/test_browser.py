@@ -270,3 +270,32 @@ def test_search_finds_irregular_plurals(page, site_url: str) -> None:
     texts = _excerpts(page)
     assert any("drie symposia georganiseerd" in t for t in texts), texts
     assert not any("⟦" in t or "⟧" in t for t in texts), texts
+
+
+def test_highlights_play_their_part_of_the_episode(page, site_url: str) -> None:
+    """A highlight (the episode's soundbite) plays from its start and stops at its end."""
+    page.goto(f"{site_url}{TALK}")
+    items = page.locator(".hoogtepunten .hoogtepunt")
+    assert items.count() == 4
+    assert items.first.inner_text().startswith("Eén team")
+    # The same player at eight times the speed, so the 26 s highlight ends sooner.
+    page.evaluate(
+        "() => { const a = document.getElementById('audio'); window.starts = [];"
+        " a.defaultPlaybackRate = 8; a.playbackRate = 8;"
+        " a.addEventListener('playing', () => window.starts.push(a.currentTime)); }"
+    )
+    highlight = page.locator(".hoogtepunt[data-ingredient='een-team']")
+    assert (highlight.get_attribute("data-start"), highlight.get_attribute("data-end")) == (
+        "14",
+        "40",
+    )
+    highlight.click()
+    page.wait_for_function("() => window.starts.length > 0", timeout=15000)
+    assert abs(page.evaluate("window.starts[0]") - 14) < 1
+    page.wait_for_function(
+        "() => { const a = document.getElementById('audio');"
+        " return a.paused && a.currentTime >= 40; }",
+        timeout=30000,
+    )
+    assert page.evaluate("document.getElementById('audio').currentTime") < 43
+    assert page.locator(".hoogtepunt.speelt").count() == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.feed import FeedReport
+from pipeline.feed import FeedReport, HubNotice
 from pipeline.flows import BuildResult, ProcessResult
 from pipeline.site import SiteReport
 from pipeline.speakers import DiarizeResult
@@ -102,9 +102,35 @@ def failed_lines(result: BuildResult) -> list[str]:
     ]
 
 
+def hub_lines(notice: HubNotice | None) -> list[str]:
+    """What happened to the WebSub ping (nothing to say without a hub or a changed feed)."""
+    if notice is None:
+        return []
+    if notice.ok:
+        return [f"WebSub-hub {notice.hub} gemeld: {len(notice.feeds)} feed(s) bijgewerkt"]
+    why = (
+        f"antwoordde HTTP {notice.status}"
+        if notice.status
+        else f"niet bereikbaar ({notice.reason})"
+    )
+    return [
+        f"let op: WebSub-hub {notice.hub} {why}; de feeds zijn wel gepubliceerd, "
+        "apps zien de nieuwe afleveringen bij hun volgende controle"
+    ]
+
+
 def build_lines(result: BuildResult) -> list[str]:
-    """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says."""
-    return feed_lines(result.feeds) + site_lines(result.site) + failed_lines(result)
+    """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says; a warning
+    about the WebSub hub first, with the others (the producer app shows the first lines)."""
+    hub = hub_lines(result.hub)
+    warned = result.hub is not None and not result.hub.ok
+    return (
+        (hub if warned else [])
+        + feed_lines(result.feeds)
+        + site_lines(result.site)
+        + failed_lines(result)
+        + ([] if warned else hub)
+    )
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")

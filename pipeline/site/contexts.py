@@ -51,6 +51,18 @@ class FragmentView:
 
 
 @dataclass(frozen=True)
+class HighlightView:
+    """A soundbite on the episode page ("Hoogtepunten"): plays from ``start`` to ``end``."""
+
+    title: str  # the ingredient's name
+    start: str  # seconds, for data-start and #t=
+    end: str
+    time: str  # "12:34"
+    length: str  # "25 s"
+    ingredient: IngredientRef | None = None
+
+
+@dataclass(frozen=True)
 class ChapterView:
     anchor: str  # "h1"
     number: int
@@ -153,6 +165,7 @@ class EpisodeContent:
     timeline: tuple[TimelineRow, ...]
     downloads: tuple[Link, ...]
     captions_href: str = ""  # the WebVTT transcript, as the audio's captions track
+    highlights: tuple[HighlightView, ...] = ()  # the soundbites (pipeline.tagging.soundbites)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from pipeline.core.episodes import slugify
 from pipeline.core.models import Chapter, Episode, Fragment, Segment
 from pipeline.core.timefmt import clock, seconds_value
+from pipeline.tagging.soundbites import select_soundbites
 
 from .contexts import (
     ChapterView,
@@ -20,6 +21,7 @@ from .contexts import (
     FragmentLink,
     FragmentListContent,
     FragmentView,
+    HighlightView,
     HomeContent,
     IngredientListContent,
     IngredientRef,
@@ -237,6 +239,26 @@ def _timeline(item: EpisodeSource, idx: _Index) -> tuple[TimelineRow, ...]:
     return tuple(TimelineRow(idx.ref(i), tuple(marks[i])) for i in order)
 
 
+def _highlights(item: EpisodeSource, idx: _Index) -> tuple[HighlightView, ...]:
+    """The episode's soundbites, as the feed has them (corrections that cannot be applied are
+    reported by the feed build)."""
+    if not item.fragments or item.audio is None:
+        return ()
+    titles = {i.id: i.title for i in idx.inp.ingredients}
+    chosen = select_soundbites(item.fragments, item.episode.overrides, titles)
+    return tuple(
+        HighlightView(
+            title=sb.title,
+            start=seconds_value(sb.start),
+            end=seconds_value(sb.end),
+            time=clock(sb.start),
+            length=f"{round(sb.duration)} s",
+            ingredient=idx.ref(sb.ingredient) if sb.ingredient in idx.ingredients else None,
+        )
+        for sb in chosen.soundbites
+    )
+
+
 def _downloads(item: EpisodeSource) -> tuple[Link, ...]:
     slug = item.episode.slug
     return tuple(
@@ -385,6 +407,7 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                     captions_href=f"transcripts/{ep.slug}.vtt"
                     if "vtt" in item.transcript_files
                     else "",
+                    highlights=_highlights(item, idx),
                 ),
                 description=ep.description.strip() or _episode_summary(ep, inp.title),
                 og_type="article",

@@ -43,7 +43,7 @@ from pipeline.core.workspace import Workspace
 from pipeline.service import jobs
 from pipeline.service.messages import build_lines, without_paths
 
-from . import auth, editing
+from . import auth, editing, soundbites
 from .upload import MB, UploadRejected, discard, receive_upload
 
 log = logging.getLogger(__name__)
@@ -361,6 +361,7 @@ class ProducerApp:
             request,
             "episode.html",
             view=view,
+            soundbites=await self.run(soundbites.soundbite_form, self.ws, slug),
             ep=view.episode,
             base_path=f"/afleveringen/{quote(slug)}",
         )
@@ -380,6 +381,7 @@ class ProducerApp:
             "hoofdstukken": editing.save_chapters,
             "tags": editing.save_tags,
             "transcript": editing.save_transcript,
+            "hoogtepunten": soundbites.save_soundbites,
         }
         if part not in handlers:
             raise HTTPException(404, "Niet gevonden.")
