@@ -54,8 +54,8 @@ def draw_background(cover: Path, size: int, out: Path) -> None:
     """The still part of the audiogram at ``size`` px: the cover, blurred and darkened, fills
     the square; the cover itself sits sharp in the upper half; PNG to ``out``."""
     try:
-        with Image.open(cover) as img:
-            img = img.convert("RGB")
+        with Image.open(cover) as opened:
+            img = opened.convert("RGB")
             side = min(img.size)
             left, top = (img.width - side) // 2, (img.height - side) // 2
             img = img.crop((left, top, left + side, top + side))

@@ -42,7 +42,7 @@ from pipeline.core.workspace import Workspace
 from pipeline.service import jobs
 from pipeline.service.messages import build_lines
 
-from . import auth, editing
+from . import auth, clips, editing
 from .upload import MB, UploadRejected, discard, receive_upload
 
 log = logging.getLogger(__name__)
@@ -466,6 +466,7 @@ def build_app(ws: Workspace, *, cookie_path: str = "/producent") -> Starlette:
         Route("/afleveringen/{slug:str}", views.episode_page, methods=["GET"]),
         Route("/afleveringen/{slug:str}/{part:str}", views.episode_update, methods=["POST"]),
         Route("/publiceren", views.publish, methods=["POST"]),
+        *clips.routes(ws),
         Mount("/static", app=StaticFiles(directory=str(PACKAGE / "static"))),
     ]
     return Starlette(
