@@ -37,7 +37,7 @@ from pipeline.ingest.audio import (
 from pipeline.transcribe import load_transcript
 
 from .captions import ass_document
-from .video import SIZE, SIZES, audiogram_args, cover_source, draw_background
+from .video import SIZE, SIZES, audiogram_args, background_for
 from .words import Span, caption_lines, check_range, first_words, snap, transcript_words
 
 #: Fade in and out (seconds), inside the room :data:`words.PAD_S` keeps around the words.
@@ -198,8 +198,7 @@ def clip(ws: Workspace, slug: str, options: ClipOptions, output: Path) -> ClipRe
         mp3 = tmp / "clip.mp3" if options.video else out
         encoded = encode(cut, mp3, measure(cut, info, settings), settings, tags)
         if options.video:
-            background = tmp / "background.png"
-            draw_background(cover_source(ws, ep), options.size, background)
+            background = background_for(ws, ep, options.size)
             captions = None
             if span.words:
                 captions = tmp / "captions.ass"

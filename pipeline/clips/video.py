@@ -8,6 +8,8 @@ encode it into an MP4 that starts playing before it is fully downloaded (``fasts
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -68,6 +70,31 @@ def draw_background(cover: Path, size: int, out: Path) -> None:
     thumb = img.resize((lay.cover_size, lay.cover_size), Image.Resampling.LANCZOS)
     back.paste(thumb, ((size - lay.cover_size) // 2, lay.cover_top))
     back.save(out, format="PNG")
+
+
+#: Bump when :func:`draw_background` draws differently, so cached backgrounds are redrawn.
+BACKGROUND_VERSION = "1"
+
+
+def background_for(ws: Workspace, ep: Episode, size: int) -> Path:
+    """The episode's audiogram background at ``size`` px, drawn once and kept in the cache
+    (keyed on the cover file, its size and time, and the design)."""
+    cover = cover_source(ws, ep)
+    stat = cover.stat()
+    blob = "\x1f".join(
+        (BACKGROUND_VERSION, str(cover), str(stat.st_size), str(stat.st_mtime_ns), str(size))
+    )
+    key = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+    target = ws.cache_dir / "clips" / f"background-{size}-{key}.png"
+    if not target.is_file():
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            draw_background(cover, size, tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return target
 
 
 def _filter_value(text: str) -> str:
