@@ -187,8 +187,9 @@ words of captions), best of {args.repeat} interleaved runs each, on {result["mac
 Ratio vlinder / bare (CPU time): **{ratio}** (target <= {TARGET_RATIO}).
 
 Vlinder's extra work: the Python start, the MP3 clip at the episode's loudness (a loudnorm
-measure pass, the encode and an ebur128 pass over 60 s of audio), the background image and the
-captions. The video encode dominates both.
+measure pass, the encode and an ebur128 pass over 60 s of audio), the captions and the
+background image (drawn on the first run, then taken from the cache). The video encode
+dominates both.
 """
     (RESULTS / "clip.md").write_text(md, encoding="utf-8")
     print(md)

@@ -268,6 +268,7 @@ def test_audiogram_square_with_waveform_captions_and_speaker(
         (["0:50", "2:00"], "na het einde van de aflevering"),
         (["0:50", "een minuut"], "ongeldige tijd"),
         (["0:3.6", "0:4.0"], "niets gezegd"),
+        (["0:20", "0:25", "--video", "--size", "721"], "even aantal pixels"),
     ],
 )
 def test_bad_times_one_line_nothing_written(
@@ -296,7 +297,7 @@ def test_unknown_slug_and_missing_audio(episode: tuple[Workspace, str], tmp_path
         shutil.rmtree(lost)
     assert result.exit_code != 0
     errors = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(errors) == 1 and "heeft geen audio" in errors[0], result.stderr
+    assert len(errors) == 1 and "heeft geen audiobestand" in errors[0], result.stderr
     assert listing(tmp_path) == []
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.core.episodes import load_episode
-from pipeline.core.errors import InputError, NotFoundError, ToolError
+from pipeline.core.errors import InputError, ToolError
 from pipeline.core.models import Episode
 from pipeline.core.timefmt import clock
 from pipeline.core.workspace import Workspace
@@ -35,6 +35,7 @@ from pipeline.ingest.audio import (
     run_ffmpeg,
 )
 from pipeline.transcribe import load_transcript
+from pipeline.transcribe.stage import episode_audio
 
 from .captions import ass_document
 from .video import SIZE, SIZES, audiogram_args, background_for
@@ -94,16 +95,6 @@ def default_name(slug: str, options: ClipOptions) -> str:
     return f"{slug}-{part(options.start)}-{part(options.end)}.{ext}"
 
 
-def episode_audio(ws: Workspace, ep: Episode) -> Path:
-    path = ws.episode_dir(ep.slug) / ep.audio_file if ep.audio_file else None
-    if path is None or not path.is_file():
-        raise NotFoundError(
-            f"aflevering '{ep.slug}' heeft geen audio (episodes/{ep.slug}/"
-            f"{ep.audio_file or ep.slug + '.mp3'} ontbreekt)"
-        )
-    return path
-
-
 def _target_loudness(ws: Workspace, ep: Episode) -> float:
     measured = ep.loudness.output_i if ep.loudness is not None else None
     if measured is not None and math.isfinite(measured) and measured > SILENCE_LUFS:
@@ -148,9 +139,10 @@ def clip(ws: Workspace, slug: str, options: ClipOptions, output: Path) -> ClipRe
     """Write the part ``options.start``-``options.end`` of episode ``slug`` to ``output``."""
     ep = load_episode(ws, slug)
     audio = episode_audio(ws, ep)
-    if options.video and options.size not in SIZES:
+    if options.video and (options.size not in SIZES or options.size % 2):
         raise InputError(
-            f"de videogrootte moet tussen {SIZES.start} en {SIZES.stop - 1} pixels liggen"
+            f"de videogrootte moet een even aantal pixels tussen {SIZES.start} en "
+            f"{SIZES.stop - 1} zijn, niet {options.size}"
         )
     if output.resolve() == audio.resolve():
         raise InputError("een fragment mag de aflevering zelf niet overschrijven")
