@@ -83,9 +83,9 @@ def cli(ctx: click.Context, workspace: str | None, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from . import build, episodes, evaluate, jobs, search, serve, speakers, tag, transcribe
+    from . import build, clip, episodes, evaluate, jobs, search, serve, speakers, tag, transcribe
 
-    for module in (episodes, transcribe, speakers, tag, build, search, evaluate, serve, jobs):
+    for module in (episodes, transcribe, speakers, tag, build, search, clip, evaluate, serve, jobs):
         for command in getattr(module, "COMMANDS", ()):
             cli.add_command(command)
 

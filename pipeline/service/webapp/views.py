@@ -43,7 +43,7 @@ from pipeline.core.workspace import Workspace
 from pipeline.service import jobs
 from pipeline.service.messages import build_lines, without_paths
 
-from . import auth, editing, soundbites
+from . import auth, clips, editing, soundbites
 from .upload import MB, UploadRejected, discard, receive_upload
 
 log = logging.getLogger(__name__)
@@ -511,6 +511,7 @@ def build_app(ws: Workspace, *, cookie_path: str = "/producent") -> Starlette:
         Route("/afleveringen/{slug:str}", views.episode_page, methods=["GET"]),
         Route("/afleveringen/{slug:str}/{part:str}", views.episode_update, methods=["POST"]),
         Route("/publiceren", views.publish, methods=["POST"]),
+        *clips.routes(ws),
         Mount("/static", app=StaticFiles(directory=str(PACKAGE / "static"))),
     ]
     return Starlette(
