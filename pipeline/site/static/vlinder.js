@@ -20,6 +20,8 @@
   var current = null;
   var pending = null;
   var stopAt = null; // the end of the fragment being played, in seconds
+  var rangeStart = null;
+  var rangeLink = null; // a highlight ("Hoogtepunten") being played: marked while it plays
 
   function fmt(seconds) {
     var s = Math.max(0, Math.floor(seconds));
@@ -86,8 +88,21 @@
     }
   }
 
-  function seek(t, play, end) {
+  function endRange() {
+    stopAt = null;
+    rangeStart = null;
+    if (rangeLink) rangeLink.classList.remove("speelt");
+    rangeLink = null;
+  }
+
+  function seek(t, play, end, link) {
+    endRange();
     stopAt = end || null;
+    rangeStart = stopAt === null ? null : t;
+    if (stopAt !== null && link && link.classList.contains("hoogtepunt")) {
+      rangeLink = link;
+      link.classList.add("speelt");
+    }
     pending = t;
     function go() {
       if (pending === null) return;
@@ -119,7 +134,7 @@
     ev.preventDefault();
     var span = a.getAttribute("data-start") + (end ? "," + a.getAttribute("data-end") : "");
     if (history.replaceState) history.replaceState(null, "", "#t=" + span);
-    seek(t, true, end);
+    seek(t, true, end, a);
   });
 
   /* Sharing: copy a link to the clipboard; where the browser does not allow that, show the
@@ -166,13 +181,14 @@
   audio.addEventListener("timeupdate", function () {
     highlight(audio.currentTime);
     if (stopAt !== null && audio.currentTime >= stopAt) {
-      stopAt = null;
       audio.pause();
+      endRange();
     }
   });
-  /* Seeking away from the fragment by hand plays on: the stop belonged to the fragment. */
+  /* Moving outside the fragment by hand plays on: the stop belonged to the fragment. */
   audio.addEventListener("seeking", function () {
-    if (stopAt !== null && pending === null && (audio.currentTime > stopAt + 0.5)) stopAt = null;
+    if (stopAt === null || pending !== null) return;
+    if (audio.currentTime > stopAt + 0.5 || audio.currentTime < rangeStart - 1) endRange();
   });
 
   function fromHash(play) {
