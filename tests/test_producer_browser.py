@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -109,3 +110,64 @@ def test_upload_follow_correct_and_publish_in_the_browser(tmp_path: Path, browse
             context.close()
     finally:
         worker.stop(timeout=60)
+
+
+def test_the_transcript_editor_plays_along(tmp_path: Path, browser) -> None:
+    """Clicking a line's time plays from there and highlights the line being played; words
+    Whisper was unsure of are marked; saving opens the page at the same line again."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from site_sample import TALK, make_mp3, make_sample_workspace
+
+    from pipeline.core.models import Word
+    from pipeline.transcribe.store import load_transcript, write_transcript
+
+    ws = make_sample_workspace(tmp_path / "ws", mp3=make_mp3(tmp_path / "toon.mp3"))
+    slug = TALK[0]
+    transcript = load_transcript(ws, slug)
+    assert transcript is not None
+    seg = transcript.segments[2]  # 27-40 s: "Elke vrijdag stond er een frietkar ..."
+    words = seg.text.split()
+    step = (seg.end - seg.start) / len(words)
+    unsure = tuple(
+        Word(seg.start + i * step, seg.start + (i + 1) * step, w, 0.2 if w == "frietkar" else 0.9)
+        for i, w in enumerate(words)
+    )
+    segments = list(transcript.segments)
+    segments[2] = replace(seg, words=unsure)
+    write_transcript(ws, slug, replace(transcript, segments=tuple(segments)))
+    token, _ = auth.producer_token(ws)
+    with LiveServer(make_app(ws)) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{server.url}/producent/login")
+        page.fill("#token", token)
+        page.click("button[type=submit]")
+        page.goto(f"{server.url}/producent/afleveringen/{slug}")
+        # the unsure word is marked, the sure ones are not
+        marks = page.locator("#segment-2 mark.onzeker")
+        assert marks.all_inner_texts() == ["frietkar"]
+        assert page.locator("#segment-1 mark.onzeker").count() == 0
+        # clicking the time of a line plays from there, and that line is highlighted
+        page.click("#segment-3 button.speel")
+        page.wait_for_function(
+            "() => { const a = document.getElementById('editor-audio');"
+            " return a.readyState >= 1 && Math.abs(a.currentTime - 40) < 1.5; }"
+        )
+        page.locator("#segment-3.speelt").wait_for()
+        assert page.locator(".segment.speelt").count() == 1
+        # saving keeps the place: the page opens at the line that was being corrected
+        page.fill("#seg_3", "We deelden de pot, ging het mis dan voelden we het allebei.")
+        page.click("#transcript button[type=submit]")
+        page.wait_for_url("**#segment-3")
+        page.locator("#segment-3.speelt").wait_for()  # the line is marked as the place
+        assert page.locator("#segment-3").is_visible()
+        page.wait_for_function(
+            "() => { const a = document.getElementById('editor-audio');"
+            " return a.readyState >= 1 && Math.abs(a.currentTime - 40) < 1.5; }"
+        )
+        context.close()
+    saved = load_transcript(ws, slug)
+    assert saved is not None and saved.segments[3].text.startswith("We deelden de pot, ging")

@@ -211,3 +211,64 @@ def test_the_site_shows_who_says_what(added: tuple[Workspace, str, str]) -> None
         if a.speaker != b.speaker
     )
     assert turns >= changes  # at least one paragraph per turn (more where fragments cut one)
+
+
+@pytest.mark.slow
+def test_producer_corrects_speakers_in_the_web_app(added: tuple[Workspace, str, str]) -> None:
+    """Rename, swap and reassign in the producer app: stored as [[speaker_overrides]], applied
+    to the transcript and its fragments, listed on the page and undone from there."""
+    from starlette.testclient import TestClient
+    from test_webapp import P, login, make_app
+
+    ws, _, slug = added
+    transcript = load_transcript(ws, slug)
+    assert transcript is not None
+    names = list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker))
+    assert len(names) == 2
+    url = f"{P}/afleveringen/{slug}/sprekers"
+
+    def speakers() -> list[str | None]:
+        t = load_transcript(ws, slug)
+        assert t is not None
+        return [s.speaker for s in t.segments]
+
+    before = speakers()
+    with TestClient(make_app(ws)) as client:
+        csrf = login(client, ws)
+        page = client.get(f"{P}/afleveringen/{slug}")
+        assert page.status_code == 200 and 'id="sprekers"' in page.text
+        assert all(f"<td>{n}</td>" in page.text for n in names)
+        # rename the second speaker for the whole episode
+        r = client.post(
+            url, data={"csrf": csrf, "actie": "hernoem", "van": names[1], "naar": "Bram Web"}
+        )
+        assert r.status_code in (200, 303), r.text
+        assert speakers() == [("Bram Web" if s == names[1] else s) for s in before]
+        tags = json.loads(ws.transcript_path(slug, "tags.json").read_text("utf-8"))
+        assert "Bram Web" in {t["speaker"] for f in tags["fragments"] for t in f["turns"]}
+        assert "Bram Web" in ws.episode_file(slug).read_text("utf-8")  # survives re-runs
+        # one turn to the other speaker: only that turn changes
+        first_turn_end = next(i for i, s in enumerate(before) if s != before[0])
+        renamed = speakers()
+        r = client.post(
+            url, data={"csrf": csrf, "actie": "beurt", "op": "0:00", "spreker": "Bram Web"}
+        )
+        now = speakers()
+        assert now[:first_turn_end] == ["Bram Web"] * first_turn_end
+        assert now[first_turn_end:] == renamed[first_turn_end:]
+        # a bad time: one clear line, nothing written
+        toml = ws.episode_file(slug).read_text("utf-8")
+        r = client.post(
+            url,
+            data={"csrf": csrf, "actie": "beurt", "op": "later", "spreker": "X"},
+            follow_redirects=True,
+        )
+        assert "later" in r.text and ws.episode_file(slug).read_text("utf-8") == toml
+        # the page lists both corrections; undoing them restores the speakers
+        page = client.get(f"{P}/afleveringen/{slug}")
+        assert page.text.count('name="actie" value="herstel"') >= 2
+        for _ in range(2):
+            n = page.text.count('name="actie" value="herstel"')
+            client.post(url, data={"csrf": csrf, "actie": "herstel", "nr": str(n)})
+            page = client.get(f"{P}/afleveringen/{slug}")
+        assert speakers() == before

@@ -43,7 +43,8 @@ from pipeline.core.workspace import Workspace
 from pipeline.service import jobs
 from pipeline.service.messages import build_lines, without_paths
 
-from . import auth, clips, editing, soundbites
+from . import auth, clips, editing, listen, soundbites
+from .speakers import save_speakers, speaker_form
 from .upload import MB, UploadRejected, discard, receive_upload
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def _eta_text(seconds: float | None) -> str:
 
 _env.filters["eta"] = _eta_text
 _env.globals["fmt_time"] = clock
+_env.globals["unsure_words"] = editing.unsure_words
 _env.globals["STAGE_LABELS"] = STAGE_LABELS
 _env.globals["STATE_LABELS"] = STATE_LABELS
 
@@ -134,6 +136,13 @@ def _header(scope: Scope, name: bytes) -> str:
         if key == name:
             return value.decode("latin-1")
     return ""
+
+
+def _place(part: str, form: FormData) -> str:
+    """Where the page opens after a save: the segment the producer was at in the transcript
+    (the editor's ``plek``), else the form's section."""
+    place = str(form.get("plek", ""))
+    return f"segment-{place}" if part == "transcript" and place.isdigit() else part
 
 
 class ProducerApp:
@@ -362,6 +371,7 @@ class ProducerApp:
             "episode.html",
             view=view,
             soundbites=await self.run(soundbites.soundbite_form, self.ws, slug),
+            speakers=await self.run(speaker_form, self.ws, slug),
             ep=view.episode,
             base_path=f"/afleveringen/{quote(slug)}",
         )
@@ -382,6 +392,7 @@ class ProducerApp:
             "tags": editing.save_tags,
             "transcript": editing.save_transcript,
             "hoogtepunten": soundbites.save_soundbites,
+            "sprekers": save_speakers,
         }
         if part not in handlers:
             raise HTTPException(404, "Niet gevonden.")
@@ -391,7 +402,7 @@ class ProducerApp:
             return self.redirect(
                 request, f"/afleveringen/{quote(slug)}#{part}", self.sentence(exc), error=True
             )
-        return self.redirect(request, f"/afleveringen/{quote(slug)}#{part}", message)
+        return self.redirect(request, f"/afleveringen/{quote(slug)}#{_place(part, form)}", message)
 
     async def publish(self, request: Request) -> Response:
         form = await self.form(request)
@@ -512,6 +523,7 @@ def build_app(ws: Workspace, *, cookie_path: str = "/producent") -> Starlette:
         Route("/afleveringen/{slug:str}/{part:str}", views.episode_update, methods=["POST"]),
         Route("/publiceren", views.publish, methods=["POST"]),
         *clips.routes(ws),
+        *listen.routes(ws),
         Mount("/static", app=StaticFiles(directory=str(PACKAGE / "static"))),
     ]
     return Starlette(

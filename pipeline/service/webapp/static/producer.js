@@ -156,5 +156,65 @@
     setupJob();
     setupBusyButtons();
     setupTagRemoval();
+    setupPlayAlong();
   });
+  /* The transcript editor plays along: a line's time plays the audio from there, the line
+   * being played is highlighted, the line the producer works on is remembered ("plek") so
+   * that after saving the page opens there again (#segment-N). */
+  function setupPlayAlong() {
+    const audio = document.getElementById("editor-audio");
+    const form = document.getElementById("transcript-form");
+    if (!audio || !form) return;
+    const rows = Array.from(form.querySelectorAll(".segment[data-start]"));
+    const starts = rows.map((r) => parseFloat(r.dataset.start));
+    const place = document.getElementById("plek");
+    let current = null;
+    function rowAt(t) {
+      let found = null;
+      for (let i = 0; i < rows.length; i++) {
+        if (starts[i] <= t + 0.05) found = rows[i]; else break;
+      }
+      return found;
+    }
+    function highlight(t) {
+      const row = rowAt(t);
+      if (row === current) return;
+      if (current) current.classList.remove("speelt");
+      if (row) {
+        row.classList.add("speelt");
+        if (!audio.paused && row.scrollIntoView) row.scrollIntoView({ block: "nearest" });
+      }
+      current = row;
+    }
+    function seek(t, play) {
+      const go = () => {
+        audio.currentTime = t;
+        highlight(t);
+        if (play) audio.play().catch(() => {});
+      };
+      if (audio.readyState >= 1) go(); else audio.addEventListener("loadedmetadata", go, { once: true });
+    }
+    form.addEventListener("click", (e) => {
+      const b = e.target.closest && e.target.closest("button.speel");
+      if (!b) return;
+      e.preventDefault();
+      place.value = b.closest(".segment").dataset.id;
+      seek(parseFloat(b.dataset.start), true);
+    });
+    form.addEventListener("focusin", (e) => {
+      const row = e.target.closest && e.target.closest(".segment");
+      if (row) place.value = row.dataset.id;
+    });
+    audio.addEventListener("timeupdate", () => highlight(audio.currentTime));
+    const m = /^#segment-(\d+)$/.exec(location.hash);
+    const row = m && document.getElementById("segment-" + m[1]);
+    if (row) {
+      place.value = m[1];
+      const input = row.querySelector("input[name^=seg_]");
+      input.focus({ preventScroll: true });
+      window.addEventListener("load", () => input.focus({ preventScroll: true }), { once: true });
+      row.scrollIntoView({ block: "center" });
+      seek(parseFloat(row.dataset.start), false);
+    }
+  }
 })();
