@@ -278,9 +278,7 @@ class LoginThrottle:
         now = self.clock()
         with self.lock:
             if len(self.clients) >= self.MAX_CLIENTS:
-                self.clients = {
-                    k: v for k, v in self.clients.items() if now - v.last < self.FORGET
-                }
+                self.clients = {k: v for k, v in self.clients.items() if now - v.last < self.FORGET}
             state = self.clients.setdefault(client, _Backoff())
             self._count(state, now, self.CLIENT_FREE, self.CLIENT_CAP)
             self._count(self.overall, now, self.OVERALL_FREE, self.OVERALL_CAP)

@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline import flows
 from pipeline.core.episodes import list_episodes, load_episode, parse_date
-from pipeline.core.errors import InputError, NotFoundError, VlinderError
+from pipeline.core.errors import ConflictError, InputError, NotFoundError, VlinderError
 from pipeline.core.models import KINDS, EpisodeMeta
 from pipeline.core.timefmt import clock
 from pipeline.core.workspace import Workspace
@@ -410,6 +410,19 @@ class ProducerApp:
             raise HTTPException(404, "Niet gevonden.")
         try:
             message = await self.run(handlers[part], self.ws, slug, form)
+        except ConflictError as exc:  # nothing saved: show the page as it is now, with why
+            if not self.wants_json(request) or "text/html" in request.headers.get("accept", ""):
+                view = await self.run(_view_or_404, self.ws, slug)
+                return self.render(
+                    request,
+                    "episode.html",
+                    status=409,
+                    error=_sentence(str(exc)),
+                    view=view,
+                    ep=view.episode,
+                    base_path=f"/afleveringen/{quote(slug)}",
+                )
+            return JSONResponse({"error": _sentence(str(exc))}, status_code=409)
         except VlinderError as exc:
             return self.redirect(
                 request, f"/afleveringen/{quote(slug)}#{part}", _sentence(str(exc)), error=True
