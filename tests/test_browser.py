@@ -37,6 +37,7 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def page(browser) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
+    pg.set_default_timeout(60_000)  # a busy machine: wait longer for states, never for time
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     yield pg
@@ -88,11 +89,25 @@ def test_search_with_dutch_word_forms(page, site_url: str) -> None:
     assert page.locator(".pagefind-ui__result-nested a[href*='#f2']").count() >= 1
 
 
+def _tick_filter(page, group: str, value: str) -> None:
+    """Tick one of Pagefind's filters once its values have loaded. The filter panel is drawn
+    first and filled in when the filter data arrives; that redraw sets each group's open state
+    again, so a group opened before then can lose the click (the old flake on a busy machine)."""
+    block = page.locator(".pagefind-ui__filter-block").filter(
+        has=page.locator(".pagefind-ui__filter-name", has_text=group)
+    )
+    label = block.locator("label.pagefind-ui__filter-label", has_text=value)
+    label.wait_for(state="attached")  # the filter's values are there
+    if not block.evaluate("details => details.open"):
+        block.locator(".pagefind-ui__filter-name").click()
+    label.click()
+    block.locator("input.pagefind-ui__filter-checkbox:checked").wait_for(state="attached")
+
+
 def test_filter_by_ingredient(page, site_url: str) -> None:
     _search(page, site_url, "vrijdag")  # in the talk and in the interview
     page.wait_for_function("document.querySelectorAll('.pagefind-ui__result').length === 2")
-    page.locator(".pagefind-ui__filter-name", has_text="ingrediënt").click()
-    page.locator("label.pagefind-ui__filter-label", has_text="Kennis actief delen").click()
+    _tick_filter(page, "ingrediënt", "Kennis actief delen")
     page.wait_for_function("document.querySelectorAll('.pagefind-ui__result').length === 1")
     assert "Symposia en leergroepen" in page.locator(".pagefind-ui__result").first.inner_text()
 
