@@ -22,13 +22,13 @@ from pathlib import Path
 
 from pipeline import feed, ingest, search, site, speakers, tagging, transcribe
 from pipeline.catalogue import open_catalogue
-from pipeline.core.episodes import episode_from_toml, load_episode
+from pipeline.core.episodes import episode_from_toml, load_episode, scan_episodes
 from pipeline.core.errors import NotFoundError, ProtectedTranscriptError, VlinderError
 from pipeline.core.models import EpisodeMeta, Progress
 from pipeline.core.settings import Settings
 from pipeline.core.taxonomy import DEFAULT_TAXONOMY
 from pipeline.core.workspace import Workspace, create_workspace
-from pipeline.feed import FeedReport
+from pipeline.feed import FeedReport, HubNotice
 from pipeline.ingest import IngestResult
 from pipeline.site import SiteReport
 from pipeline.speakers import DiarizeResult
@@ -152,23 +152,32 @@ def tag(ws: Workspace, slug: str, *, force: bool = False) -> TagResult:
 class BuildResult:
     feeds: FeedReport
     site: SiteReport
+    failed: tuple[tuple[str, str], ...] = ()  # (slug, what is wrong): left out of feeds and site
+    hub: HubNotice | None = None  # the WebSub hub told of the changed feeds (when one is set)
 
 
 def build(ws: Workspace, *, base_url: str | None = None) -> BuildResult:
     """Build ``feeds/`` and ``site/``, and mark the published episodes in the catalogue.
 
+    A bad episode does not stop the others: an episode file that cannot be read is left out
+    and reported in ``failed`` (the callers exit non-zero, or fail that episode's job).
     Raises :class:`pipeline.core.errors.FeedError` when a feed would be invalid (then feeds/ is
-    left as it was and the site is not built).
+    left as it was and the site is not built). With ``[podcast] websub_hub`` set, the hub hears
+    of the changed feeds once the site (which serves them) is built; a hub that cannot be
+    reached is reported in ``hub``, and the build still stands.
     """
+    failed = scan_episodes(ws).problems
     feeds = feed.publish(ws, base_url=base_url)
     built = site.build(ws, base_url=base_url)
+    hub_url = ws.settings.podcast.websub_hub.strip()
+    hub = feed.notify_hub(hub_url, feeds.changed) if hub_url and feeds.changed else None
     with open_catalogue(ws) as cat:
         known = set(cat.slugs())
         for slug in feeds.published:
             if slug not in known:  # the catalogue is an index over the files: fill it in
                 cat.upsert_episode(load_episode(ws, slug))
             cat.set_stage(slug, "publish", "done", key=feeds.main_url)
-    return BuildResult(feeds, built)
+    return BuildResult(feeds, built, failed, hub)
 
 
 # --- reindex -----------------------------------------------------------------------------------

@@ -18,7 +18,8 @@
 #   imageio-ffmpeg wheel ships), espeak-ng (test speech, scripts/make_samples.py),
 #   chromium (browser tests, which use /usr/bin/chromium). On Ubuntu the `chromium` package is a
 #   snap wrapper that does not work in containers; there the browser tests are skipped (the demo
-#   and the other tests do not need a browser). With --dev also redis-server (optional: only
+#   and the other tests do not need a browser). With --dev also sox (the speaker tests build a
+#   dialogue of real speech with it: scripts/make_dialogue.py), redis-server (optional: only
 #   the Redis job queue test needs it, skipped without) and default-jre-headless (Java for the
 #   W3C Nu HTML checker of tests/test_accessibility.py; skipped without).
 set -euo pipefail
@@ -50,6 +51,9 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 chromium_path >/dev/null || missing+=(chromium)
+if [[ $EXTRAS == dev ]] && ! command -v sox >/dev/null 2>&1; then
+  missing+=(sox)  # the real-speech test dialogue of the speaker tests (scripts/make_dialogue.py)
+fi
 if [[ $EXTRAS == dev ]] && ! command -v redis-server >/dev/null 2>&1; then
   missing+=(redis-server)
 fi

@@ -75,11 +75,12 @@ FRAGMENTS: dict[str, tuple[tuple[Chapter, ...], tuple[Fragment, ...]]] = {
             Fragment(2, 4.0, 6.0, "Risico's.", _tag("risico-en-winst-delen", 1.0), 2),
         ),
     ),
+    # Long enough for soundbites (15 to 60 s each): one per ingredient, on its fragment.
     "ja-durven-zeggen": (
-        (Chapter(0, 0.0, 3.0, "Het Heuff-terrein"), Chapter(1, 3.0, 5.0, "Gewoon doen")),
+        (Chapter(0, 0.0, 20.0, "Het Heuff-terrein"), Chapter(1, 20.0, 45.0, "Gewoon doen")),
         (
-            Fragment(0, 0.0, 3.0, "Heuff.", _tag("aanleiding"), 0),
-            Fragment(1, 3.0, 5.0, "Lef.", _tag("bestuurlijk-lef", 1.5), 1),
+            Fragment(0, 0.0, 20.0, "Heuff.", _tag("aanleiding"), 0),
+            Fragment(1, 20.0, 45.0, "Lef.", _tag("bestuurlijk-lef", 1.5), 1),
         ),
     ),
 }
@@ -135,7 +136,7 @@ def make_sample_workspace(root: Path, base_url: str = BASE_URL) -> Workspace:
             description="Een lezing over het Heuff-terrein.",
             event="Symposium",
             kind="talk",
-            seconds=5.0,
+            seconds=45.0,
             season=1,
             episode_number=1,
         ),

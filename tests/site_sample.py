@@ -29,7 +29,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline.core.episodes import save_episode  # noqa: E402
-from pipeline.core.models import Chapter, Episode, Fragment, Segment, Tag, Transcript  # noqa: E402
+from pipeline.core.models import (  # noqa: E402
+    Chapter,
+    Episode,
+    Fragment,
+    Segment,
+    SpeakerTurn,
+    Tag,
+    Transcript,
+)
 from pipeline.core.workspace import Workspace, atomic_write_text  # noqa: E402
 from pipeline.flows import init as init_workspace  # noqa: E402
 from pipeline.tagging.store import tags_data  # noqa: E402
@@ -126,6 +134,13 @@ INTERVIEW = (
             "We hebben drie symposia georganiseerd en een podcastserie gemaakt, zodat de kennis niet in een la verdwijnt.",
             _tag("kennis-actief-delen"),
             0,
+            (
+                SpeakerTurn(
+                    0.0,
+                    "Piet Bakker",
+                    "We hebben drie symposia georganiseerd en een podcastserie gemaakt, zodat de kennis niet in een la verdwijnt.",
+                ),
+            ),
         ),
         Fragment(
             1,
@@ -134,6 +149,13 @@ INTERVIEW = (
             "En het sporttoernooi en de lunches op vrijdag hielpen enorm om elkaar echt te leren kennen.",
             _tag("sociale-binding"),
             0,
+            (
+                SpeakerTurn(
+                    30.0,
+                    "Anna de Vries",
+                    "En het sporttoernooi en de lunches op vrijdag hielpen enorm om elkaar echt te leren kennen.",
+                ),
+            ),
         ),
     ),
 )

@@ -110,8 +110,8 @@ def test_axe_finds_no_serious_violation(page, site_url: str, kind: str) -> None:
 def test_axe_on_search_results_and_filters(page, site_url: str) -> None:
     page.goto(f"{site_url}/zoeken/?q=frietkar")
     _search_ready(page)
-    page.locator(".pagefind-ui__result-nested a[href*='#f2']").first.wait_for(timeout=15000)
-    page.locator(".pagefind-ui__filter-name").first.wait_for(timeout=15000)
+    page.locator(".pagefind-ui__result-link[href*='#t=27,40']").first.wait_for(timeout=60000)
+    page.locator(".pagefind-ui__filter-name").first.wait_for(timeout=60000)
     assert _serious(page) == []
 
 

@@ -37,7 +37,6 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def page(browser) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
-    pg.set_default_timeout(60_000)  # a busy machine: wait longer for states, never for time
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     yield pg
@@ -60,11 +59,7 @@ def _search(page, site_url: str, word: str) -> None:
     page.goto(f"{site_url}/zoeken/")
     box = page.locator(".pagefind-ui__search-input")
     box.wait_for(timeout=15000)
-    _type(page, word)
-
-
-def _type(page, word: str) -> None:
-    page.locator(".pagefind-ui__search-input").fill(word)
+    box.fill(word)
     # Pagefind UI shows placeholder results (". . .") until each result's data has loaded.
     page.locator(".pagefind-ui__result .pagefind-ui__result-link").first.wait_for(timeout=15000)
     page.wait_for_function(
@@ -74,15 +69,66 @@ def _type(page, word: str) -> None:
     )
 
 
+def _results(page) -> list[str]:
+    return page.locator(".pagefind-ui__result").all_inner_texts()
+
+
+def _result_links(page) -> list[str]:
+    return [a.get_attribute("href") or "" for a in page.locator(".pagefind-ui__result-link").all()]
+
+
+def _wait_results(page, count: int) -> None:
+    """Wait until the search shows ``count`` results, each with its data loaded (Pagefind shows
+    placeholders first), or its "nothing found" line when ``count`` is 0."""
+    if count == 0:
+        page.locator(".pagefind-ui__message", has_text="Niets gevonden").wait_for(timeout=60000)
+        return
+    page.wait_for_function(
+        f"() => {{ const r = [...document.querySelectorAll('.pagefind-ui__result')];"
+        f" return r.length === {count} && r.every(x => x.querySelector('.pagefind-ui__result-link')); }}",
+        timeout=60000,
+    )
+
+
+def _filter(page, name: str, value: str) -> None:
+    """Tick a filter value in Pagefind's filter panel: wait until the filters have loaded (the
+    value's checkbox exists), open its group and click exactly that value's label (Pagefind
+    gives it ``for="<filter>-<value>"``)."""
+    box = page.locator(f'input.pagefind-ui__filter-checkbox[id="{name}-{value}"]')
+    for _ in range(20):
+        # Pagefind UI takes its list of filters from a search's result; when the first search
+        # finishes before Pagefind has loaded all its filter data (a busy machine), that list
+        # lacks some filters until the next search (the old flake): search again until it's there.
+        if box.count():
+            break
+        search = page.locator(".pagefind-ui__search-input")
+        word = search.input_value()
+        search.fill("")
+        page.wait_for_function("!document.querySelector('.pagefind-ui__result')", timeout=60000)
+        search.fill(word)
+        page.wait_for_function(
+            "() => { const r = [...document.querySelectorAll('.pagefind-ui__result')];"
+            " return r.length > 0 && r.every(x => x.querySelector('.pagefind-ui__result-link')); }",
+            timeout=60000,
+        )
+    box.wait_for(state="attached", timeout=60000)
+    box.evaluate("el => { el.closest('details').open = true; }")
+    page.locator(f'label.pagefind-ui__filter-label[for="{name}-{value}"]').click(timeout=60000)
+    page.wait_for_function(
+        "id => document.getElementById(id).checked", arg=f"{name}-{value}", timeout=60000
+    )
+
+
 def test_search_finds_the_fragment_and_plays_it(page, site_url: str) -> None:
     _search(page, site_url, "frietkar")
-    results = page.locator(".pagefind-ui__result")
-    assert "Eén team, zonder wij-zij" in results.first.inner_text()
-    fragment = page.locator(".pagefind-ui__result-nested a[href*='#f2']")
-    assert fragment.count() >= 1
-    assert "frietkar" in page.locator(".pagefind-ui__result-nested").first.inner_text().lower()
-    fragment.first.click()
-    page.wait_for_url(f"**{TALK}#f2")
+    _wait_results(page, 1)  # one record per fragment: the fragment itself is the result
+    result = page.locator(".pagefind-ui__result").first
+    assert "Eén team, zonder wij-zij · 0:27" in result.inner_text()
+    assert "frietkar" in result.locator(".pagefind-ui__result-excerpt").inner_text().lower()
+    link = result.locator("a.pagefind-ui__result-link")
+    assert link.get_attribute("href").endswith(f"{TALK}#t=27,40")
+    link.click()
+    page.wait_for_url(f"**{TALK}#t=27,40")
     assert abs(_wait_time(page, 27) - 27) < 1
     assert page.locator(".fragment.speelt h4#f2").count() == 1
 
@@ -90,45 +136,68 @@ def test_search_finds_the_fragment_and_plays_it(page, site_url: str) -> None:
 def test_search_with_dutch_word_forms(page, site_url: str) -> None:
     _search(page, site_url, "gesprek")  # the text says "gesprekken" (Dutch stemming)
     assert "Eén team, zonder wij-zij" in page.locator(".pagefind-ui__result").first.inner_text()
-    assert page.locator(".pagefind-ui__result-nested a[href*='#f2']").count() >= 1
-
-
-def _filter_group(page, word: str, group: str):
-    """The filter group ``group`` once Pagefind's filters have loaded.
-
-    Pagefind UI takes its list of filters from a search's result. When the first search
-    finishes before Pagefind has loaded all its filter data (a busy machine), that list lacks
-    some filters (here "ingrediënt" and "aflevering") until the next search: the old flake.
-    So: search again until the group is there."""
-    block = page.locator(".pagefind-ui__filter-block").filter(
-        has=page.locator(".pagefind-ui__filter-name", has_text=group)
-    )
-    for _ in range(20):
-        if block.count():
-            return block
-        page.locator(".pagefind-ui__search-input").fill("")
-        page.wait_for_function("!document.querySelector('.pagefind-ui__result')")
-        _type(page, word)
-    raise AssertionError(f"Pagefind never showed the filter {group!r}")
-
-
-def _tick_filter(page, word: str, group: str, value: str) -> None:
-    """Tick one of Pagefind's filters, after a search for ``word``, once its values are there."""
-    block = _filter_group(page, word, group)
-    label = block.locator("label.pagefind-ui__filter-label", has_text=value)
-    label.wait_for(state="attached")
-    if not block.evaluate("details => details.open"):
-        block.locator(".pagefind-ui__filter-name").click()
-    label.click()
-    block.locator("input.pagefind-ui__filter-checkbox:checked").wait_for(state="attached")
+    assert any(h.endswith("#t=27,40") for h in _result_links(page))
 
 
 def test_filter_by_ingredient(page, site_url: str) -> None:
-    _search(page, site_url, "vrijdag")  # in the talk and in the interview
-    page.wait_for_function("document.querySelectorAll('.pagefind-ui__result').length === 2")
-    _tick_filter(page, "vrijdag", "ingrediënt", "Kennis actief delen")
-    page.wait_for_function("document.querySelectorAll('.pagefind-ui__result').length === 1")
-    assert "Symposia en leergroepen" in page.locator(".pagefind-ui__result").first.inner_text()
+    _search(page, site_url, "vrijdag")  # a fragment of the talk and one of the interview
+    _wait_results(page, 2)
+    _filter(page, "ingrediënt", "Eén team")  # only the talk's fragment is tagged with it
+    _wait_results(page, 1)
+    assert "Eén team, zonder wij-zij" in _results(page)[0]
+    assert _result_links(page)[0].endswith("#t=27,40")
+
+
+def test_filter_by_speaker_finds_the_fragments_where_they_speak(page, site_url: str) -> None:
+    """Piet Bakker speaks in the interview, but not in its fragment about the Friday lunches:
+    the speaker filter is the fragment's, not the episode's."""
+    _search(page, site_url, "vrijdag")
+    _wait_results(page, 2)
+    _filter(page, "spreker", "Piet Bakker")
+    _wait_results(page, 0)
+    _search(page, site_url, "symposia")  # the interview's title: both its fragments
+    _wait_results(page, 2)
+    _filter(page, "spreker", "Piet Bakker")
+    _wait_results(page, 1)
+    assert _result_links(page)[0].endswith("/afleveringen/symposia-en-leergroepen/#t=0,30")
+    assert "Sprekers: Piet Bakker" in _results(page)[0]
+
+
+def test_fragment_link_plays_the_fragment_and_stops_at_its_end(page, site_url: str) -> None:
+    page.goto(f"{site_url}{TALK}#t=1:02,1:04")  # m:ss, as Podlove and Podigee link it
+    assert abs(_wait_time(page, 62) - 62) < 1
+    if page.evaluate("document.getElementById('audio').paused"):  # autoplay blocked
+        page.locator("#speel-vanaf").click()
+    page.wait_for_function(
+        "() => { const a = document.getElementById('audio');"
+        " return a.paused && a.currentTime >= 63.8; }",
+        timeout=60000,
+    )
+    assert page.evaluate("document.getElementById('audio').currentTime") < 65.5
+
+
+def _clipboard_page(browser, site_url: str):
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url)
+    return context, context.new_page()
+
+
+def test_share_a_fragment_and_the_current_moment(browser, site_url: str) -> None:
+    context, pg = _clipboard_page(browser, site_url)
+    try:
+        pg.goto(f"{site_url}{TALK}")
+        pg.locator(".fragment:has(h4#f2) button[data-deel]").click()
+        pg.locator(".deel-melding", has_text="gekopieerd").wait_for(timeout=60000)
+        assert pg.evaluate("navigator.clipboard.readText()") == f"{site_url}{TALK}#t=27,40"
+        # "Deel vanaf hier": the moment the player is at
+        pg.evaluate("document.getElementById('audio').currentTime = 12.4")
+        _wait_time(pg, 12.4)
+        pg.evaluate("navigator.clipboard.writeText('')")
+        pg.locator("#deel-vanaf-hier").click()
+        pg.wait_for_function("async () => (await navigator.clipboard.readText()) !== ''")
+        assert pg.evaluate("navigator.clipboard.readText()") == f"{site_url}{TALK}#t=12"
+    finally:
+        context.close()
 
 
 def test_time_link_opens_the_page_at_that_moment(page, site_url: str) -> None:
@@ -143,13 +212,13 @@ def test_clicking_a_timestamp_plays_from_there(page, site_url: str) -> None:
     page.goto(f"{site_url}{TALK}")
     page.locator("h4#f3 a.tijd").click()
     assert abs(_wait_time(page, 40) - 40) < 1
-    assert page.url.endswith("#t=40")
+    assert page.url.endswith("#t=40,62")
 
 
 def test_ingredient_page_links_play_from_the_fragment(page, site_url: str) -> None:
     page.goto(f"{site_url}/ingredienten/bestuurlijk-lef/")
     page.locator("a.speel").first.click()
-    page.wait_for_url(f"**{TALK}#t=62")
+    page.wait_for_url(f"**{TALK}#t=62,80")
     assert abs(_wait_time(page, 62) - 62) < 1
 
 
@@ -196,15 +265,15 @@ def test_first_search_download_is_small(browser, site_url: str) -> None:
         context.close()
 
 
-def _nested_text(page) -> list[str]:
-    return page.locator(".pagefind-ui__result-nested").all_inner_texts()
+def _excerpts(page) -> list[str]:
+    return page.locator(".pagefind-ui__result-excerpt").all_inner_texts()
 
 
 def test_search_finds_compound_parts(page, site_url: str) -> None:
     _search(page, site_url, "toernooi")  # the text says "sporttoernooi"
     assert "Symposia en leergroepen" in page.locator(".pagefind-ui__result").first.inner_text()
-    assert page.locator(".pagefind-ui__result-nested a[href*='#f1']").count() >= 1
-    texts = _nested_text(page)
+    assert _result_links(page)[0].endswith("#t=30,60")
+    texts = _excerpts(page)
     # the extra index words stay out of the excerpt: it shows the transcript only
     assert any("sporttoernooi" in t for t in texts), texts
     assert not any("⟦" in t or "⟧" in t for t in texts), texts
@@ -212,9 +281,37 @@ def test_search_finds_compound_parts(page, site_url: str) -> None:
 
 def test_search_finds_irregular_plurals(page, site_url: str) -> None:
     _search(page, site_url, "symposium")  # the text says "symposia"
-    results = page.locator(".pagefind-ui__result")
-    page.locator(".pagefind-ui__result-nested a[href*='#f0']").first.wait_for(timeout=15000)
-    assert "Symposia en leergroepen" in results.first.inner_text()
-    texts = _nested_text(page)
+    assert "Symposia en leergroepen" in page.locator(".pagefind-ui__result").first.inner_text()
+    assert _result_links(page)[0].endswith("#t=0,30")
+    texts = _excerpts(page)
     assert any("drie symposia georganiseerd" in t for t in texts), texts
     assert not any("⟦" in t or "⟧" in t for t in texts), texts
+
+
+def test_highlights_play_their_part_of_the_episode(page, site_url: str) -> None:
+    """A highlight (the episode's soundbite) plays from its start and stops at its end."""
+    page.goto(f"{site_url}{TALK}")
+    items = page.locator(".hoogtepunten .hoogtepunt")
+    assert items.count() == 4
+    assert items.first.inner_text().startswith("Eén team")
+    # The same player at eight times the speed, so the 26 s highlight ends sooner.
+    page.evaluate(
+        "() => { const a = document.getElementById('audio'); window.starts = [];"
+        " a.defaultPlaybackRate = 8; a.playbackRate = 8;"
+        " a.addEventListener('playing', () => window.starts.push(a.currentTime)); }"
+    )
+    highlight = page.locator(".hoogtepunt[data-ingredient='een-team']")
+    assert (highlight.get_attribute("data-start"), highlight.get_attribute("data-end")) == (
+        "14",
+        "40",
+    )
+    highlight.click()
+    page.wait_for_function("() => window.starts.length > 0", timeout=15000)
+    assert abs(page.evaluate("window.starts[0]") - 14) < 1
+    page.wait_for_function(
+        "() => { const a = document.getElementById('audio');"
+        " return a.paused && a.currentTime >= 40; }",
+        timeout=30000,
+    )
+    assert page.evaluate("document.getElementById('audio').currentTime") < 43
+    assert page.locator(".hoogtepunt.speelt").count() == 0

@@ -373,7 +373,13 @@ def test_interrupted_add_leaves_nothing_and_rerun_finishes(
     cmd = [sys.executable, "-m", "pipeline", "-w", str(ws.root), "add", str(long_recording),
            "--title", "Lange opname", "--no-transcribe"]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        # as in a terminal: a shell's background job (CI) starts with Ctrl-C ignored, and
+        # Python keeps it ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     _wait_for_encoder(proc)
     children = _children(proc.pid)

@@ -51,8 +51,9 @@ class Clock:
 def producer_views(client: TestClient):
     """The ProducerApp behind the mounted producer area."""
     for route in client.app.router.routes:  # type: ignore[attr-defined]
-        if getattr(route, "path", "") == P:
-            return route.app.state.views
+        views = getattr(getattr(getattr(route, "app", None), "state", None), "views", None)
+        if views is not None:
+            return views
     raise AssertionError("no producer area mounted")
 
 

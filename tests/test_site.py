@@ -31,7 +31,10 @@ from pipeline.core.workspace import Workspace, atomic_write_bytes
 from pipeline.service.messages import site_lines
 from pipeline.service.server import Watcher, create_app, snapshot
 from pipeline.site import build, pagefind, writer
+from pipeline.site import records as records_mod
+from pipeline.site.inputs import collect
 from pipeline.site.pagefind import assign_shards
+from pipeline.site.pages import plan
 
 TALK_PAGE = "afleveringen/een-team-zonder-wij-zij/index.html"
 SKIP = ("pagefind", "transcripts")
@@ -46,6 +49,10 @@ def sample(tmp_path: Path) -> Workspace:
 
 def doc(ws: Workspace, rel: str) -> lxml.html.HtmlElement:
     return lxml.html.fromstring((ws.site_dir / rel).read_bytes())
+
+
+def site_pages(ws: Workspace) -> list:
+    return plan(collect(ws, base_url=BASE_URL))
 
 
 def manifest(ws: Workspace) -> dict:
@@ -111,11 +118,16 @@ def test_episode_page(sample: Workspace) -> None:
     # every fragment: a heading with id f<index> and a timestamp that plays from there
     heading = d.xpath("//h4[@id='f2']")[0]
     link = heading.xpath("a[@class='tijd']")[0]
-    assert link.get("href") == "#t=27" and link.get("data-start") == "27"
+    # ... and plays that fragment only: #t=START,END (the form Podlove and Podigee use)
+    assert link.get("href") == "#t=27,40" and link.get("data-start") == "27"
+    assert link.get("data-end") == "40"
+    share = heading.getparent().xpath(".//button[@data-deel]")[0]
+    assert share.get("data-deel") == "#t=27,40" and "Deel dit fragment" in share.text_content()
     assert "Sociale binding" in heading.text_content()
     assert heading.getparent().get("data-start") == "27"
     assert "frietkar" in heading.getparent().text_content()
-    assert len(d.xpath("//div[@data-pagefind-body]//h4[starts-with(@id, 'f')]")) == 5
+    assert len(d.xpath("//div[@class='transcript-tekst']//h4[starts-with(@id, 'f')]")) == 5
+    assert d.xpath("//button[@id='deel-vanaf-hier']")  # share the player's moment
     # fragments grouped by chapter
     assert d.xpath("//section[@aria-labelledby='h2']//h4/@id") == ["f3", "f4"]
     # ingredient timeline: a bar with a mark per fragment, and a text alternative
@@ -123,23 +135,13 @@ def test_episode_page(sample: Workspace) -> None:
     marks = row.xpath(".//div[@class='tijdlijn' and @aria-hidden='true']/a[@class='markering']")
     assert [m.get("href") for m in marks] == ["#f1", "#f2"]
     assert "left: 17.5%" in marks[0].get("style")
-    assert row.xpath(".//p[@class='tijdlijn-tijden']/a/@href") == ["#t=14", "#t=27"]
+    assert row.xpath(".//p[@class='tijdlijn-tijden']/a/@href") == ["#t=14,27", "#t=27,40"]
     # downloads
     assert d.xpath("//p[@class='downloads']/a/@href") == [
         f"../../transcripts/een-team-zonder-wij-zij.{ext}" for ext in ("vtt", "srt", "txt", "json")
     ]
-    # search filters and metadata for Pagefind
-    filters = {
-        (m.get("data-pagefind-filter"), m.get("content"))
-        for m in d.xpath("//meta[@data-pagefind-filter]")
-    }
-    assert ("ingrediënt[content]", "Sociale binding") in filters
-    assert ("spreker[content]", "Kees Jansen") in filters
-    assert ("vlinder[content]", "Vertrouwen winnen met de alliantie") in filters
-    assert ("aflevering[content]", "Eén team, zonder wij-zij") in filters
-    # ... as valid HTML: a meta element needs a name or property (the W3C checker)
-    assert all(m.get("property") for m in d.xpath("//meta[@data-pagefind-filter]"))
-    assert d.xpath("//meta[@data-pagefind-meta]/@property") == ["vlinder:datum"]
+    # the search index is built from records (test_search_records_are_fragments), not the page
+    assert not d.xpath("//*[@data-pagefind-filter or @data-pagefind-body or @data-pagefind-meta]")
     # the audio's captions: the WebVTT transcript
     track = audio.xpath("track")[0]
     assert (track.get("kind"), track.get("srclang"), track.get("default")) == (
@@ -246,15 +248,38 @@ def test_search_terms_add_dictionary_forms_and_compound_parts() -> None:
     assert pagefind.search_terms("") == ""
 
 
-def test_search_terms_are_hidden_from_readers(sample: Workspace) -> None:
-    d = doc(sample, "afleveringen/symposia-en-leergroepen/index.html")
-    hidden = d.xpath("//div[@class='fragment']/p[@class='zoektermen']")
-    assert len(hidden) == 2
-    for p in hidden:
-        assert p.get("hidden") is not None and p.get("aria-hidden") == "true"
-        assert p.getparent().xpath("ancestor::*[@data-pagefind-body]")  # indexed
-    assert "toernooi" in hidden[1].text_content().split()
-    assert "symposium" in hidden[0].text_content().split()
+def test_search_records_are_fragments(sample: Workspace) -> None:
+    """One search record per fragment: its link plays the fragment, its filters are its own
+    (the speaker who speaks in it, its ingredients), and the extra index words are in it."""
+    content = next(
+        p.content
+        for p in site_pages(sample)
+        if getattr(p.content, "card", None) and p.content.card.slug == "symposia-en-leergroepen"
+    )
+    records = records_mod.episode_records(content)
+    assert [r.url for r in records] == [
+        "/afleveringen/symposia-en-leergroepen/#t=0,30",
+        "/afleveringen/symposia-en-leergroepen/#t=30,60",
+    ]
+    first, second = (dict(r.filters) for r in records)
+    assert first["spreker"] == ("Piet Bakker",) and second["spreker"] == ("Anna de Vries",)
+    assert first["ingrediënt"] == ("Kennis actief delen",)
+    assert second["ingrediënt"] == ("Sociale binding",)
+    assert second["aflevering"] == ("Symposia en leergroepen",)
+    assert "toernooi" in records[1].content.split("⟦")[1].split()
+    assert "symposium" in records[0].content.split("⟦")[1].split()
+    assert records[0].title == "Symposia en leergroepen · 0:00"
+    assert dict(records[1].meta)["sprekers"] == "Anna de Vries"
+    # a talk without found turns: its speakers are the episode's
+    talk = next(
+        p.content
+        for p in site_pages(sample)
+        if getattr(p.content, "card", None) and p.content.card.slug == "een-team-zonder-wij-zij"
+    )
+    assert dict(records_mod.episode_records(talk)[0].filters)["spreker"] == (
+        "Anna de Vries",
+        "Kees Jansen",
+    )
 
 
 def test_episode_without_fragments_shows_the_transcript(sample: Workspace) -> None:
@@ -262,7 +287,7 @@ def test_episode_without_fragments_shows_the_transcript(sample: Workspace) -> No
     assert "nog niet in fragmenten verdeeld" in d.text_content()
     blocks = d.xpath("//div[@class='fragment']")
     assert [b.get("data-start") for b in blocks] == ["0", "70"]  # one block per minute
-    assert d.xpath("//h4[@id='s2']/a/@href") == ["#t=70"]
+    assert d.xpath("//h4[@id='s2']/a/@href") == ["#t=70,76"]
     assert not d.xpath("//section[@aria-labelledby='ingredienten']")
 
 
@@ -273,8 +298,8 @@ def test_ingredient_vlinder_and_speaker_pages(sample: Workspace) -> None:
     assert len(hits) == 2  # one in the talk, one in the interview
     plays = [h.xpath("string(.//a[@class='speel']/@href)") for h in hits]
     assert sorted(plays) == [
-        "../../afleveringen/een-team-zonder-wij-zij/#t=27",
-        "../../afleveringen/symposia-en-leergroepen/#t=30",
+        "../../afleveringen/een-team-zonder-wij-zij/#t=27,40",
+        "../../afleveringen/symposia-en-leergroepen/#t=30,60",
     ]
     assert any("sporttoernooi" in h.text_content() for h in hits)
     assert d.xpath("//p[@class='broodkruimel']/a/@href") == ["../../vlinders/vertrouwen-winnen/"]
@@ -354,7 +379,8 @@ def test_search_index(sample: Workspace) -> None:
     bundle = sample.site_dir / "pagefind" / pagefind.shard_id(m["shards"][0])
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     assert list(entry["languages"]) == ["nl"]
-    assert entry["languages"]["nl"]["page_count"] == 3  # only the episode pages
+    # one record per fragment (5 + 2) or transcript block of an untagged episode (2)
+    assert entry["languages"]["nl"]["page_count"] == 9
     d = doc(sample, "zoeken/index.html")
     box = d.xpath("//div[@id='zoeken']")[0]
     assert box.get("data-bundles") == f"pagefind/{bundle.name}/"
@@ -464,10 +490,17 @@ def test_adding_an_episode_reindexes_only_the_delta(sample: Workspace) -> None:
         (sample.site_dir / b / "pagefind-entry.json").exists() for b in bundles
     )
     # a change to an episode in the delta re-indexes the delta only
-    ep = load_episode(sample, slug)
-    save_episode(sample, Episode(**{**ep.__dict__, "title": "Nieuw gesprek"}))
+    for ext in ("json", "tags.json"):
+        shutil.copyfile(
+            sample.transcript_path(INTERVIEW[0], ext), sample.transcript_path(slug, ext)
+        )
     lines = site_lines(build(sample, base_url=BASE_URL))
     assert "1 opnieuw geïndexeerd" in lines[1]
+    # a change the search does not show (the page's summary) re-indexes nothing
+    ep = load_episode(sample, slug)
+    save_episode(sample, Episode(**{**ep.__dict__, "description": "Over de frietkar."}))
+    lines = site_lines(build(sample, base_url=BASE_URL))
+    assert "0 opnieuw geïndexeerd" in lines[1]
 
 
 def test_golden_pages(sample: Workspace) -> None:

@@ -53,6 +53,24 @@ class JobQueries(Connection):
             )
         )
 
+    def jobs_with_upload(self) -> list[sqlite3.Row]:
+        """Every job that names an upload file (id, state, upload, updated)."""
+        return list(
+            self.conn.execute("SELECT id, state, upload, updated FROM jobs WHERE upload != ''")
+        )
+
+    def jobs_with_slug(self, slug: str) -> list[sqlite3.Row]:
+        return list(self.conn.execute("SELECT id, slug FROM jobs WHERE slug = ?", (slug,)))
+
+    def delete_job(self, job_id: str, states: tuple[str, ...]) -> bool:
+        """Delete a job in one of ``states``; False when it is in none of them (or absent)."""
+        marks = ",".join("?" * len(states))
+        with self.conn:
+            cur = self.conn.execute(
+                f"DELETE FROM jobs WHERE id = ? AND state IN ({marks})", (job_id, *states)
+            )
+        return cur.rowcount == 1
+
     def update_job(self, job_id: str, **fields: Any) -> None:
         unknown = set(fields) - set(self._JOB_FIELDS)
         if unknown:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from pipeline.core.errors import VlinderError
-from pipeline.core.workspace import Workspace, resolve_workspace
+from pipeline.core.workspace import Workspace, check_workspace, resolve_workspace
 
 from .. import __version__
 
@@ -44,7 +44,8 @@ class VlinderGroup(click.Group):
 
 
 class Context:
-    """What every command gets: the workspace (resolved lazily)."""
+    """What every command gets: the workspace (resolved lazily; it must exist: only `vlinder
+    init` makes one)."""
 
     def __init__(self, workspace: str | None):
         self._workspace_arg = workspace
@@ -53,7 +54,7 @@ class Context:
     @property
     def ws(self) -> Workspace:
         if self._ws is None:
-            self._ws = resolve_workspace(self._workspace_arg)
+            self._ws = check_workspace(resolve_workspace(self._workspace_arg))
         return self._ws
 
 
@@ -82,9 +83,9 @@ def cli(ctx: click.Context, workspace: str | None, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from . import build, episodes, evaluate, jobs, search, serve, speakers, tag, transcribe
+    from . import build, clip, episodes, evaluate, jobs, search, serve, speakers, tag, transcribe
 
-    for module in (episodes, transcribe, speakers, tag, build, search, evaluate, serve, jobs):
+    for module in (episodes, transcribe, speakers, tag, build, search, clip, evaluate, serve, jobs):
         for command in getattr(module, "COMMANDS", ()):
             cli.add_command(command)
 

@@ -19,12 +19,20 @@ def build_command(ctx: Context, base_url: str | None) -> None:
     """Bouw de podcastfeeds (feeds/) en de site (site/).
 
     Stopt met een foutmelding als een feed ongeldig zou worden; feeds/ blijft dan zoals hij was.
+    Een aflevering die niet gelezen kan worden, wordt overgeslagen (met de reden); de rest
+    wordt gepubliceerd en de exitcode is dan 1.
     """
+    from pipeline.core.errors import WorkspaceError
     from pipeline.flows import build
     from pipeline.service.messages import build_lines
 
-    for line in build_lines(build(ctx.ws, base_url=base_url)):
+    result = build(ctx.ws, base_url=base_url)
+    for line in build_lines(result):
         click.echo(line)
+    if result.failed:
+        raise WorkspaceError(
+            f"{len(result.failed)} aflevering(en) overgeslagen; herstel ze en bouw opnieuw"
+        )
 
 
 @click.command("check")

@@ -135,19 +135,21 @@ def add_cmd(
     Drukt de slug van de nieuwe aflevering af.
     """
     from pipeline import flows
-    from pipeline.core.episodes import parse_date
+    from pipeline.core.episodes import clean_meta, parse_date
     from pipeline.core.models import EpisodeMeta
     from pipeline.service.messages import process_lines
 
     ws = ctx.ws
-    meta = EpisodeMeta(
-        title=title,
-        date=parse_date(date) if date else None,
-        speakers=speakers,
-        description=description,
-        event=event,
-        kind=kind,
-        speaker_count=speaker_count,
+    meta = clean_meta(
+        EpisodeMeta(
+            title=title,
+            date=parse_date(date) if date else None,
+            speakers=speakers,
+            description=description,
+            event=event,
+            kind=kind,
+            speaker_count=speaker_count,
+        )
     )
     if queue:
         from pipeline.service.jobs import queue_recording

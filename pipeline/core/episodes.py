@@ -7,13 +7,14 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import tomli_w
 
 from .errors import InputError, NotFoundError, SpeakerError, WorkspaceError
-from .models import KINDS, Episode, Loudness
+from .models import KINDS, Episode, EpisodeMeta, Loudness
+from .text import clean_text
 from .workspace import Workspace, atomic_write_text
 
 _HEADER = (
@@ -120,15 +121,62 @@ _KNOWN = {
 }
 
 
+def clean_meta(meta: EpisodeMeta) -> EpisodeMeta:
+    """The producer's metadata with every text cleaned (:func:`pipeline.core.text.clean_text`)."""
+    return replace(
+        meta,
+        title=clean_text(meta.title),
+        speakers=tuple(clean_text(s) for s in meta.speakers),
+        description=clean_text(meta.description),
+        event=clean_text(meta.event),
+    )
+
+
+def _number(origin: str, key: str, value: Any, kind: type) -> Any:
+    """``value`` of ``key`` as an int or float, or a Dutch error naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        what = "een geheel getal" if kind is int else "een getal"
+        raise WorkspaceError(f"{origin}: {key} moet {what} zijn, niet {value!r}")
+    if kind is int and value != int(value):
+        raise WorkspaceError(f"{origin}: {key} moet een geheel getal zijn, niet {value!r}")
+    return kind(value)
+
+
+def _optional_int(origin: str, key: str, value: Any) -> int | None:
+    return None if value is None else int(_number(origin, key, value, int))
+
+
+def _table(origin: str, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise WorkspaceError(f"{origin}: [{key}] moet een tabel zijn")
+    return value
+
+
+def _loudness(origin: str, value: Any) -> Loudness | None:
+    if not value:
+        return None
+    table = _table(origin, "loudness", value)
+    known = {"input_i", "input_tp", "input_lra", "output_i", "output_tp", "output_lra"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise WorkspaceError(f"{origin}: onbekend veld loudness.{unknown[0]}")
+    numbers: dict[str, Any] = {
+        k: None if v is None else _number(origin, f"loudness.{k}", v, float)
+        for k, v in table.items()
+    }
+    return Loudness(**numbers)
+
+
 def episode_from_toml(slug: str, text: str, origin: str = "episode.toml") -> Episode:
+    """An episode from its file; texts are cleaned, and a bad value is a
+    :class:`WorkspaceError` in Dutch that names the file and the key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(f"{origin}: geen geldige TOML ({exc})") from exc
     try:
-        source = data.get("source", {})
-        audio = data.get("audio", {})
-        loud = data.get("loudness")
+        source = _table(origin, "source", data.get("source", {}))
+        audio = _table(origin, "audio", data.get("audio", {}))
         kind = data.get("kind", "talk")
         if kind not in KINDS:
             raise WorkspaceError(
@@ -137,24 +185,27 @@ def episode_from_toml(slug: str, text: str, origin: str = "episode.toml") -> Epi
         count = data.get("speaker_count")
         if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
             raise WorkspaceError(f"{origin}: speaker_count moet een geheel getal zijn")
+        speakers = data.get("speakers", [])
+        if not isinstance(speakers, list):
+            raise WorkspaceError(f"{origin}: speakers moet een lijst van namen zijn")
         return Episode(
             slug=slug,
-            title=str(data["title"]),
+            title=clean_text(str(data["title"])),
             date=parse_date(data["date"]),
             guid=str(data["guid"]),
-            speakers=tuple(str(s) for s in data.get("speakers", [])),
-            description=str(data.get("description", "")),
-            event=str(data.get("event", "")),
+            speakers=tuple(clean_text(str(s)) for s in speakers),
+            description=clean_text(str(data.get("description", ""))),
+            event=clean_text(str(data.get("event", ""))),
             kind=kind,
             speaker_count=count,
-            source_name=str(source.get("file_name", "")),
+            source_name=clean_text(str(source.get("file_name", ""))),
             content_hash=str(source.get("content_hash", "")),
-            duration=float(audio.get("duration", 0.0)),
+            duration=_number(origin, "audio.duration", audio.get("duration", 0.0), float),
             audio_file=str(audio.get("file", "")),
-            audio_bytes=int(audio.get("bytes", 0)),
-            loudness=Loudness(**loud) if loud else None,
-            season=data.get("season"),
-            episode_number=data.get("episode"),
+            audio_bytes=_number(origin, "audio.bytes", audio.get("bytes", 0), int),
+            loudness=_loudness(origin, data.get("loudness")),
+            season=_optional_int(origin, "season", data.get("season")),
+            episode_number=_optional_int(origin, "episode", data.get("episode")),
             episode_type=str(data.get("episode_type", "full")),
             explicit=bool(data.get("explicit", False)),
             created=str(data.get("created", "")),
@@ -166,8 +217,28 @@ def episode_from_toml(slug: str, text: str, origin: str = "episode.toml") -> Epi
         raise WorkspaceError(f"{origin}: {exc}") from exc
 
 
+#: The longest slug: a file name (``<slug>.podcast.json``) must fit in 255 bytes.
+MAX_SLUG = 200
+
+
+def check_slug(slug: str) -> str:
+    """``slug`` if it can name an episode, else :class:`NotFoundError` (a path, ``..``, or a
+    name too long for the file system: never an OSError further on)."""
+    if (
+        not slug
+        or "/" in slug
+        or "\\" in slug
+        or "\x00" in slug
+        or slug.startswith(".")
+        or len(slug.encode("utf-8", "replace")) > MAX_SLUG
+    ):
+        shown = slug if len(slug) <= 60 else slug[:57] + "..."
+        raise NotFoundError(f"aflevering '{shown}' bestaat niet (zie `vlinder list`)")
+    return slug
+
+
 def load_episode(ws: Workspace, slug: str) -> Episode:
-    path = ws.episode_file(slug)
+    path = ws.episode_file(check_slug(slug))
     if not path.exists():
         raise NotFoundError(f"aflevering '{slug}' bestaat niet (zie `vlinder list`)")
     return episode_from_toml(slug, path.read_text(encoding="utf-8"), str(path))
@@ -184,8 +255,35 @@ def update_episode(ws: Workspace, slug: str, **changes: Any) -> Episode:
 
 
 def list_episodes(ws: Workspace) -> list[Episode]:
-    """All episodes on disk, newest first."""
+    """All episodes on disk, newest first; a broken episode file raises
+    (:func:`scan_episodes` reports it and goes on)."""
+    scan = scan_episodes(ws)
+    if scan.problems:
+        raise WorkspaceError(scan.problems[0][1])
+    return list(scan.episodes)
+
+
+@dataclass(frozen=True)
+class EpisodeScan:
+    """Every episode that could be read, newest first, and the ones that could not."""
+
+    episodes: tuple[Episode, ...]
+    problems: tuple[tuple[str, str], ...] = ()  # (slug, what is wrong, in Dutch)
+
+
+def scan_episodes(ws: Workspace) -> EpisodeScan:
+    """All episodes on disk, newest first; a broken file is reported, the others are read."""
     if not ws.episodes_dir.exists():
-        return []
-    eps = [load_episode(ws, p.parent.name) for p in sorted(ws.episodes_dir.glob("*/episode.toml"))]
-    return sorted(eps, key=lambda e: (e.date, e.slug), reverse=True)
+        return EpisodeScan(())
+    eps: list[Episode] = []
+    problems: list[tuple[str, str]] = []
+    for path in sorted(ws.episodes_dir.glob("*/episode.toml")):
+        slug = path.parent.name
+        try:
+            eps.append(episode_from_toml(slug, path.read_text(encoding="utf-8"), str(path)))
+        except WorkspaceError as exc:
+            problems.append((slug, str(exc)))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append((slug, f"{path}: kan niet gelezen worden ({exc})"))
+    eps.sort(key=lambda e: (e.date, e.slug), reverse=True)
+    return EpisodeScan(tuple(eps), tuple(problems))

@@ -11,6 +11,7 @@ from typing import Any
 from .errors import WorkspaceError
 
 SETTINGS_FILE = "vlinder.toml"
+SEASONS = ("year", "event", "none")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,9 +32,26 @@ class PodcastSettings:
     base_url: str = "http://localhost:8000"
     image: str = ""  # path in the workspace or URL; empty: a cover is generated
     copyright: str = ""  # empty: "© <years of the episodes> <owner_name>"
-    locked: bool = True
+    locked: bool = True  # podcast:locked, with owner_email: no other host may import the feed
     medium: str = "podcast"
     keywords: tuple[str, ...] = ("dijkversterking", "alliantie", "waterschap", "samenwerking")
+    # Season and episode numbers in the feeds: "year" (the season is the year of recording),
+    # "event" (one season per event, numbered in order of its first episode) or "none" (only
+    # the numbers given in episode.toml).
+    seasons: str = "year"
+    websub_hub: str = ""  # a WebSub hub URL: the feeds name it, publishing notifies it
+
+    def __post_init__(self) -> None:
+        if self.seasons not in SEASONS:
+            raise WorkspaceError(
+                f"{SETTINGS_FILE}: [podcast] seasons moet {', '.join(SEASONS[:-1])} of "
+                f"{SEASONS[-1]} zijn, niet '{self.seasons}'"
+            )
+        hub = self.websub_hub.strip()
+        if hub and not hub.startswith(("https://", "http://")):
+            raise WorkspaceError(
+                f"{SETTINGS_FILE}: [podcast] websub_hub moet een http(s)-URL zijn, niet '{hub}'"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,6 @@
-"""Dutch text analysis shared by tagging and search: folding, tokens, stems.
+"""Dutch text analysis shared by tagging and search: folding, tokens, stems; and
+:func:`clean_text`, the one cleaning of text from users (forms, CLI options, episode.toml,
+imported transcripts, and again where XML is written).
 
 Stages may build on these (compound splitting, synonyms) in their own modules.
 """
@@ -10,6 +12,20 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
+
+# C0 control characters except tab and newline, the non-characters U+FFFE/U+FFFF and lone
+# surrogates (a str can hold them; UTF-8 and XML cannot). CR is first turned into a newline.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text from a user, safe to store and to put in XML: line breaks made ``\\n`` (CRLF and a
+    lone CR), then C0 control characters other than tab and newline, U+FFFE/U+FFFF and lone
+    surrogates removed. ``'Word\\x0btekst'`` -> ``'Wordtekst'``."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSAFE.sub("", text)
+
 
 _TOKEN = re.compile(r"[0-9a-z]+(?:'[a-z]+)?")
 _stemmer = Stemmer.Stemmer("dutch")

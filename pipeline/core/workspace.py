@@ -137,6 +137,25 @@ def resolve_workspace(path: str | os.PathLike[str] | None = None) -> Workspace:
     return Workspace(cwd)
 
 
+def check_workspace(ws: Workspace) -> Workspace:
+    """``ws`` if it is a workspace (a folder with a ``vlinder.toml`` or an ``episodes/``),
+    else a :class:`WorkspaceError` that says how to make one: only ``vlinder init`` creates a
+    workspace, so a mistyped path never becomes half of one."""
+    root = ws.root
+    if not root.exists():
+        raise WorkspaceError(
+            f"werkruimte {root} bestaat niet; maak er een met `vlinder init {root}`"
+        )
+    if not root.is_dir():
+        raise WorkspaceError(f"werkruimte {root} is geen map")
+    if not (ws.settings_path.is_file() or ws.episodes_dir.is_dir()):
+        raise WorkspaceError(
+            f"{root} is geen Vlinder-werkruimte (er is geen {SETTINGS_FILE}); "
+            f"maak er een met `vlinder init {root}`"
+        )
+    return ws
+
+
 def create_workspace(
     root: Path, settings: Settings | None = None, defaults: Mapping[str, Path] | None = None
 ) -> Workspace:

@@ -2,5 +2,6 @@
 accepted by Apple Podcasts and Podcasting 2.0 apps (the ``publish`` verb)."""
 
 from .stage import FeedReport, publish, reindex
+from .websub import HubNotice, notify_hub
 
-__all__ = ["FeedReport", "publish", "reindex"]
+__all__ = ["FeedReport", "HubNotice", "notify_hub", "publish", "reindex"]

@@ -113,6 +113,14 @@ def _suffix(url: str) -> str:
     return ("." + path.rsplit(".", 1)[1].lower()) if "." in path else ""
 
 
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
 def _text(el: etree._Element | None) -> str:
     return (el.text or "").strip() if el is not None else ""
 
@@ -238,6 +246,9 @@ class _FeedCheck:
                 f"niet '{explicit}'"
             )
         self.self_link(ch)
+        hub = self.find(ch, "atom:link[@rel='hub']")
+        if hub is not None:
+            self.urls.append(hub.get("href", "") or "(leeg)")
         self.podcast_tags(ch)
         self.image(ch)
 
@@ -316,6 +327,8 @@ class _FeedCheck:
         self.duration(item, label, local_audio)
         self.transcripts(item, label)
         self.chapters(item, label)
+        self.soundbites(item, label)
+        self.numbers(item, label)
         for person in item.findall("podcast:person", self.ns):
             if not _text(person):
                 self.add(f"{label}: <podcast:person> zonder naam")
@@ -399,6 +412,26 @@ class _FeedCheck:
             if rel not in self.files.chapters:
                 self.files.chapters[rel] = _check_chapters_json(self.files.read(rel), "")
             self.problems += [f"{label}: {rel}{p}" for p in self.files.chapters[rel]]
+
+    def soundbites(self, item: etree._Element, label: str) -> None:
+        """``podcast:soundbite``: a start and a duration in seconds, inside the episode."""
+        total = _number(_text(self.find(item, "itunes:duration")))
+        for n, sb in enumerate(item.findall("podcast:soundbite", self.ns), start=1):
+            start, duration = _number(sb.get("startTime", "")), _number(sb.get("duration", ""))
+            if start is None or start < 0 or duration is None or duration <= 0:
+                self.add(f"{label}: soundbite {n} heeft geen geldige startTime en duration")
+            elif total is not None and start + duration > total + 1:
+                self.add(f"{label}: soundbite {n} loopt voorbij het einde van de aflevering")
+
+    def numbers(self, item: etree._Element, label: str) -> None:
+        """Season and episode numbers: whole numbers from 1 (Apple's and the namespace's)."""
+        for tag in ("itunes:season", "itunes:episode", "podcast:season", "podcast:episode"):
+            el = self.find(item, tag)
+            if el is not None and not (_text(el).isdigit() and int(_text(el)) > 0):
+                self.add(f"{label}: <{tag}> '{_text(el)}' is geen geheel getal vanaf 1")
+        kind = self.find(item, "itunes:episodeType")
+        if kind is not None and _text(kind) not in ("full", "trailer", "bonus"):
+            self.add(f"{label}: <itunes:episodeType> moet full, trailer of bonus zijn")
 
     # every URL -----------------------------------------------------------------------------
     def url_schemes(self, allow_http: bool) -> None:

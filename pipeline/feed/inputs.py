@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.core.baseurl import base_url as resolve_base_url
-from pipeline.core.episodes import list_episodes
+from pipeline.core.episodes import scan_episodes
 from pipeline.core.errors import FeedError
 from pipeline.core.models import Chapter, Episode, Fragment
 from pipeline.core.settings import PodcastSettings
 from pipeline.core.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from pipeline.core.workspace import Workspace, atomic_write_bytes
-from pipeline.tagging import load_fragments
+from pipeline.tagging import Soundbite, load_fragments, select_soundbites
 
 from .chapters import (
     ChapterFrames,
@@ -26,6 +26,7 @@ from .chapters import (
     write_id3_chapters,
 )
 from .cover import Artwork, ensure_artwork
+from .numbers import EpisodeNumber, number_episodes
 from .urls import TRANSCRIPT_FILES
 
 FragmentLoader = Callable[[Workspace, str], "tuple[Sequence[Chapter], Sequence[Fragment]] | None"]
@@ -50,6 +51,8 @@ class EpisodeData:
     chapters: tuple[Chapter, ...] = ()
     ingredients: tuple[str, ...] = ()  # ingredient ids, the most weighty first
     transcripts: tuple[str, ...] = ()  # extensions present in transcripts/: vtt, srt, ...
+    soundbites: tuple[Soundbite, ...] = ()
+    numbers: EpisodeNumber = EpisodeNumber()  # season and episode number (numbers.py)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class FeedInput:
     episodes: tuple[EpisodeData, ...]
     vlinders: tuple[VlinderInfo, ...] = ()
     ingredient_titles: dict[str, str] = field(default_factory=dict, compare=False)
-    skipped: tuple[str, ...] = ()  # Dutch lines: episodes left out, and why
+    skipped: tuple[str, ...] = ()  # Dutch lines: episodes left out (and why), corrections ignored
 
 
 def _default_fragments(
@@ -159,7 +162,7 @@ def collect(
     data: list[EpisodeData] = []
     skipped: list[str] = []
     id3: list[str] = []
-    for ep in list_episodes(ws):
+    for ep in scan_episodes(ws).episodes:  # a broken one is left out (flows.build says so)
         audio = ws.episode_dir(ep.slug) / ep.audio_file if ep.audio_file else None
         if audio is None or not audio.is_file():
             skipped.append(f"aflevering '{ep.slug}' staat niet in de feed: geen audiobestand")
@@ -167,10 +170,14 @@ def collect(
         loaded = load(ws, ep.slug)
         chapters: tuple[Chapter, ...] = ()
         ingredients: tuple[str, ...] = ()
+        soundbites: tuple[Soundbite, ...] = ()
         if loaded is not None:
             chs, frs = loaded
             chapters = tuple(sorted(chs, key=lambda c: c.start))
             ingredients = _ingredient_weights(frs)
+            chosen = select_soundbites(frs, ep.overrides, titles, str(ws.episode_file(ep.slug)))
+            soundbites = chosen.soundbites
+            skipped.extend(f"soundbite-correctie genegeerd: {p}" for p in chosen.problems)
         st = audio.stat()
         try:
             cached = index.get(audio, st)
@@ -201,9 +208,12 @@ def collect(
                 chapters=chapters,
                 ingredients=ingredients,
                 transcripts=transcripts,
+                soundbites=soundbites,
             )
         )
     index.save()
+    numbers = number_episodes([item.episode for item in data], podcast.seasons)
+    data = [replace(item, numbers=numbers[item.episode.slug]) for item in data]
     artwork = ensure_artwork(ws, base)
     feed_input = FeedInput(
         base_url=base,

@@ -4,8 +4,10 @@ Both go through feedgen's extension API (``BaseExtension``/``BaseEntryExtension`
 ``FeedGenerator.register_extension``); nothing is spliced into the serialised XML.
 
 * :class:`PodcastIndexExtension` / :class:`PodcastIndexEntryExtension`: ``podcast:guid``,
-  ``podcast:locked`` (with ``owner``), ``podcast:medium`` on the channel; ``podcast:person``,
-  ``podcast:transcript`` and ``podcast:chapters`` on items. Registered as ``podcastindex``, so
+  ``podcast:locked`` (with ``owner``), ``podcast:medium`` and the WebSub hub
+  (``<atom:link rel="hub">``, which feedgen's RSS output leaves out) on the channel;
+  ``podcast:person``, ``podcast:transcript``, ``podcast:chapters``, ``podcast:soundbite``,
+  ``podcast:season`` and ``podcast:episode`` on items. Registered as ``podcastindex``, so
   ``fg.podcastindex.guid(...)`` and ``fe.podcastindex.transcript(...)``.
 * :class:`AppleExtension` / :class:`AppleEntryExtension`: feedgen's own iTunes extension
   (registered as ``podcast``, as ``fg.load_extension("podcast")`` would), except that
@@ -37,6 +39,7 @@ from feedgen.util import xml_elem
 from lxml.etree import Element
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 PODCAST_NS_OLD = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ITUNES_EXPLICIT = f"{{{ITUNES_NS}}}explicit"
@@ -83,6 +86,7 @@ def _tag(name: str) -> str:
 PERSON_TAG = _tag("person")
 TRANSCRIPT_TAG = _tag("transcript")
 CHAPTERS_TAG = _tag("chapters")
+SOUNDBITE_TAG = _tag("soundbite")
 
 
 @functools.lru_cache(maxsize=256)
@@ -104,6 +108,12 @@ class Person(NamedTuple):
     img: str = ""
 
 
+class SoundbiteMark(NamedTuple):
+    start: float  # seconds
+    duration: float  # seconds
+    title: str = ""
+
+
 class TranscriptLink(NamedTuple):
     url: str
     type: str
@@ -119,6 +129,7 @@ class PodcastIndexExtension(BaseExtension):
         self._locked: bool | None = None
         self._locked_owner: str = ""
         self._medium: str | None = None
+        self._hub: str = ""
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -142,8 +153,16 @@ class PodcastIndexExtension(BaseExtension):
             self._medium = value
         return self._medium
 
+    def hub(self, url: str | None = None) -> str:
+        """The WebSub hub that announces new versions of the feed (``atom:link rel="hub"``)."""
+        if url is not None:
+            self._hub = url.strip()
+        return self._hub
+
     def extend_rss(self, rss_feed: Any) -> Any:
         channel = rss_feed[0]
+        if self._hub:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, href=self._hub, rel="hub")
         if self._guid:
             xml_elem(_tag("guid"), channel).text = self._guid
         if self._locked is not None:
@@ -166,6 +185,9 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         self._persons: list[Person] = []
         self._transcripts: list[TranscriptLink] = []
         self._chapters: tuple[str, str] | None = None
+        self._soundbites: list[SoundbiteMark] = []
+        self._season: tuple[int, str] | None = None
+        self._episode: int | None = None
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -186,6 +208,23 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         if url is not None:
             self._chapters = (url, type)
         return self._chapters
+
+    def soundbite(self, mark: SoundbiteMark | None = None) -> list[SoundbiteMark]:
+        if mark is not None:
+            if mark.start < 0 or mark.duration <= 0:
+                raise ValueError("podcast:soundbite needs startTime >= 0 and a duration")
+            self._soundbites.append(mark)
+        return list(self._soundbites)
+
+    def season(self, number: int | None = None, name: str = "") -> tuple[int, str] | None:
+        if number is not None:
+            self._season = (int(number), name)
+        return self._season
+
+    def episode(self, number: int | None = None) -> int | None:
+        if number is not None:
+            self._episode = int(number)
+        return self._episode
 
     def extend_rss(self, entry: Any) -> Any:
         # Each element is a copy of a template that already carries the attributes shared by
@@ -213,10 +252,27 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
             el = _prototype(CHAPTERS_TAG, "url", "", "type", type_).__copy__()
             el.set("url", url)
             append(el)
+        for start, duration, title in self._soundbites:
+            el = Element(SOUNDBITE_TAG, startTime=_seconds(start), duration=_seconds(duration))
+            if title:
+                el.text = title
+            append(el)
+        if self._season is not None:
+            number, name = self._season
+            el = Element(_tag("season"), {"name": name} if name else {})
+            el.text = str(number)
+            append(el)
+        if self._episode is not None:
+            xml_elem(_tag("episode"), entry).text = str(self._episode)
         return entry
 
     def extend_atom(self, entry: Any) -> Any:
         return entry
+
+
+def _seconds(value: float) -> str:
+    """``73.0`` -> ``'73'``, ``73.25`` -> ``'73.3'``: seconds with at most one decimal."""
+    return f"{round(value, 1):.1f}".removesuffix(".0")
 
 
 def _explicit(value: bool | str) -> bool:

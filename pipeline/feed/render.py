@@ -28,6 +28,7 @@ from .inputs import EpisodeData, FeedInput, VlinderInfo
 from .podcast_ext import (
     TRANSCRIPT_TYPES,
     Person,
+    SoundbiteMark,
     TranscriptLink,
     podcast_guid,
     register,
@@ -48,6 +49,7 @@ from .urls import (
     vlinder_item_guid,
     vlinder_page_url,
 )
+from .xmlsafe import cleaned
 
 GENERATOR = "Vlinder (python-feedgen)"
 
@@ -175,10 +177,11 @@ def _entry(item: EpisodeData, inp: FeedInput) -> SharedEntry:
     itunes.itunes_episode_type(ep.episode_type)
     if ep.speakers:
         itunes.itunes_author(", ".join(ep.speakers))
-    if ep.season is not None:
-        itunes.itunes_season(ep.season)
-    if ep.episode_number is not None:
-        itunes.itunes_episode(ep.episode_number)
+    numbers = item.numbers
+    if numbers.season is not None:
+        itunes.itunes_season(numbers.season)
+    if numbers.number is not None:
+        itunes.itunes_episode(numbers.number)
     index = fe.podcastindex
     for person in _people(ep):
         index.person(person)
@@ -190,6 +193,12 @@ def _entry(item: EpisodeData, inp: FeedInput) -> SharedEntry:
                 index.transcript(TranscriptLink(transcript_url(base, slug, ext), mime, lang, rel))
     if item.chapters:
         index.chapters(chapters_url(base, slug))
+    for sb in item.soundbites:
+        index.soundbite(SoundbiteMark(sb.start, sb.duration, sb.title))
+    if numbers.season is not None:
+        index.season(numbers.season, numbers.season_name)
+    if numbers.number is not None:
+        index.episode(numbers.number)
     return fe
 
 
@@ -231,6 +240,8 @@ def _channel(inp: FeedInput, name: str, title: str, description: str, link: str)
     fg.podcastindex.guid(podcast_guid(url))
     fg.podcastindex.locked(p.locked, owner=p.owner_email)
     fg.podcastindex.medium(p.medium)
+    if p.websub_hub.strip():
+        fg.podcastindex.hub(p.websub_hub)
     return fg
 
 
@@ -333,10 +344,16 @@ def render_chapter_files(inp: FeedInput) -> dict[str, bytes]:
 
 
 def render_feeds(inp: FeedInput) -> dict[str, bytes]:
-    """Every output, keyed by workspace-relative path: the feeds and the chapter files."""
+    """Every output, keyed by workspace-relative path: the feeds (a vlinder's only when it has
+    episodes) and the chapter files (every text cleaned again for XML first:
+    :mod:`pipeline.feed.xmlsafe`)."""
+    inp = cleaned(inp)
     entries = render_entries(inp)
     out = {f"feeds/{MAIN_FEED}": render_main_feed(inp, entries)}
     for v in inp.vlinders:
-        out[f"feeds/{v.id}.xml"] = render_vlinder_feed(inp, v, entries)
+        # A vlinder without episodes gets no feed (yet): Apple Podcasts and Podcast Index
+        # reject an empty feed, and the site offers only the feeds there are.
+        if vlinder_items(inp, v):
+            out[f"feeds/{v.id}.xml"] = render_vlinder_feed(inp, v, entries)
     out.update(render_chapter_files(inp))
     return out

@@ -45,6 +45,7 @@ class FeedReport:
     warnings: tuple[str, ...]
     main_url: str
     published: tuple[str, ...] = ()  # slugs of the episodes in the main feed
+    changed: tuple[str, ...] = ()  # URLs of the feeds (re)written this run (for a WebSub hub)
 
 
 def _owned(ws: Workspace) -> set[str]:
@@ -135,6 +136,11 @@ def publish(
         warnings=tuple(warnings),
         main_url=feed_url(inp.base_url, MAIN_FEED),
         published=tuple(item.episode.slug for item in inp.episodes),
+        changed=tuple(
+            feed_url(inp.base_url, rel.removeprefix("feeds/"))
+            for rel in written
+            if rel.endswith(".xml")
+        ),
     )
 
 

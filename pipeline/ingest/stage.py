@@ -16,6 +16,7 @@ from pathlib import Path
 from pipeline.catalogue import Catalogue, open_catalogue
 from pipeline.core.episodes import (
     check_speakers,
+    clean_meta,
     episode_to_toml,
     load_episode,
     parse_date,
@@ -83,9 +84,6 @@ def _check_metadata(meta: EpisodeMeta) -> None:
         raise InputError(
             f"soort moet {', '.join(KINDS[:-1])} of {KINDS[-1]} zijn, niet '{meta.kind}'"
         )
-    for text in (meta.title, meta.description, meta.event, *meta.speakers):
-        if "\x00" in text:
-            raise InputError("tekst met een NUL-teken is niet toegestaan")
     check_speakers([s.strip() for s in meta.speakers if s.strip()], meta.speaker_count)
 
 
@@ -152,7 +150,7 @@ def ingest(
     Raises :class:`InputError`/:class:`AudioError` for bad input (the workspace is unchanged),
     :class:`DuplicateError` when the same recording is already an episode (unless ``force``).
     """
-    meta = meta or EpisodeMeta()
+    meta = clean_meta(meta or EpisodeMeta())
     settings = ws.settings.audio
     _check_metadata(meta)
     date = parse_date(meta.date) if meta.date not in (None, "") else None  # type: ignore[arg-type]

@@ -8,7 +8,10 @@ progress, ETA, error) lives in the catalogue's ``jobs`` table, not in huey.
 Guarantees:
 
 * one job at a time per worker (the default worker has one thread);
-* the upload (``.vlinder/uploads/<uuid>.upload``) is kept until its job succeeds;
+* the upload (``.vlinder/uploads/<uuid>.upload``) is kept until its job succeeds; a failed
+  job's upload for :data:`KEEP_FAILED_S` (to retry it), or until the job is deleted;
+  :func:`clean_uploads` (at start and every :data:`CLEAN_EVERY_S`) removes the rest and the
+  ``.part`` files that killed uploads left;
 * a job left ``running`` by a killed worker is put back in the queue when a worker starts
   (:func:`recover`), and every stage resumes: ingest is skipped once the episode exists,
   transcription and tagging skip what is up to date, publishing is idempotent.
@@ -37,7 +40,7 @@ from huey.consumer import Worker
 
 from pipeline import flows
 from pipeline.catalogue import Catalogue, open_catalogue
-from pipeline.core.episodes import update_episode
+from pipeline.core.episodes import clean_meta, load_episode, update_episode
 from pipeline.core.errors import (
     AudioError,
     DuplicateError,
@@ -48,8 +51,9 @@ from pipeline.core.errors import (
 )
 from pipeline.core.models import EpisodeMeta
 from pipeline.core.workspace import Workspace
-from pipeline.ingest import ingest
-from pipeline.ingest.audio import AudioInfo, probe
+from pipeline.ingest import find_duplicate, ingest
+from pipeline.ingest.audio import AudioInfo, probe, sha256_file
+from pipeline.service.messages import without_paths
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,9 @@ UPLOAD_SUFFIX = ".upload"
 STAGES = ("queued", "ingest", "transcribe", "tag", "publish", "done")
 HEARTBEAT_S = 15.0
 STALE_AFTER_S = 300.0  # a running job without a heartbeat this long is taken over
+PART_STALE_S = 3600.0  # an upload's .part not written to this long was given up
+KEEP_FAILED_S = 7 * 24 * 3600.0  # a failed job's upload is kept this long, for a retry
+CLEAN_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -278,12 +285,108 @@ def queue_recording(
     if not path.is_file():
         raise InputError(f"bestand '{path}' bestaat niet")
     info = probe_recording(path, path.name)
+    refuse_duplicate(ws, path, path.name)
     meta = replace(
-        meta,
+        clean_meta(meta),
         title=meta.title.strip() or default_title(path.name, info.title_tag),
         speakers=tuple(s.strip() for s in meta.speakers if s.strip()),
     )
     return submit_file(ws, path, meta, transcribe=transcribe)
+
+
+def refuse_duplicate(ws: Workspace, path: Path, display_name: str) -> None:
+    """:class:`DuplicateError` at once when the recording is already an episode (a queued job
+    would only fail on it later)."""
+    existing = find_duplicate(ws, sha256_file(path))
+    if existing is not None:
+        raise DuplicateError(
+            f"{display_name} is al toegevoegd als aflevering '{existing}'", existing
+        )
+
+
+def delete_job(ws: Workspace, job_id: str) -> None:
+    """Delete a failed (or finished) job and its upload; a queued or running job stays."""
+    with open_catalogue(ws) as cat:
+        row = cat.job(job_id)
+        if row is None:
+            raise NotFoundError(f"taak '{job_id}' bestaat niet")
+        if not cat.delete_job(job_id, ("failed", "done")):
+            raise InputError("alleen een mislukte of afgeronde taak kan worden verwijderd")
+    if row["upload"]:
+        (uploads_dir(ws) / row["upload"]).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What :func:`clean_uploads` removed (file names in ``.vlinder/uploads``)."""
+
+    removed: tuple[str, ...]
+    freed: int  # bytes
+
+
+def clean_uploads(ws: Workspace, *, now: float | None = None) -> Cleanup:
+    """Remove what no job needs from ``.vlinder/uploads``: ``.part`` files not written to for
+    :data:`PART_STALE_S` (a killed or abandoned upload), the uploads of finished jobs, of
+    failed jobs after :data:`KEEP_FAILED_S`, and uploads without a job (older than
+    :data:`PART_STALE_S`: a job is recorded right after its upload is complete)."""
+    folder = uploads_dir(ws)
+    now = time.time() if now is None else now
+    with open_catalogue(ws) as cat:
+        jobs = {row["upload"]: row for row in cat.jobs_with_upload()}
+    removed: list[str] = []
+    freed = 0
+    for path in sorted(folder.iterdir()):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        age = now - st.st_mtime
+        row = jobs.get(path.name)
+        if path.suffix == ".part" or row is None:
+            stale = age > PART_STALE_S
+        elif row["state"] == "done":
+            stale = True
+        elif row["state"] == "failed":
+            stale = now - _timestamp(row["updated"]) > KEEP_FAILED_S
+        else:
+            stale = False
+        if stale and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path.name)
+                freed += st.st_size
+    return Cleanup(tuple(removed), freed)
+
+
+def _timestamp(iso: str) -> float:
+    try:
+        return dt.datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class Janitor(threading.Thread):
+    """:func:`clean_uploads` when the service starts and every :data:`CLEAN_EVERY_S`."""
+
+    def __init__(self, ws: Workspace, every: float = CLEAN_EVERY_S):
+        super().__init__(name="vlinder-janitor", daemon=True)
+        self.ws = ws
+        self.every = every
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            try:
+                done = clean_uploads(self.ws)
+                if done.removed:
+                    log.info("removed %d stale upload(s), %d bytes", len(done.removed), done.freed)
+            except Exception:  # never take the service down for a cleanup
+                log.exception("cleaning the uploads failed")
+            if self.stop_event.wait(self.every):
+                return
+
+    def stop(self) -> None:
+        self.stop_event.set()
 
 
 def retry(ws: Workspace, job_id: str) -> Job:
@@ -428,14 +531,14 @@ def run_job(ws: Workspace, job_id: str) -> Job:
             with _heartbeat(reporter):
                 slug = _run_stages(ws, cat, job_id, reporter)
         except VlinderError as exc:
-            cat.update_job(job_id, state="failed", error=str(exc), eta=None)
+            cat.update_job(job_id, state="failed", error=without_paths(str(exc), ws.root), eta=None)
             return get_job(ws, job_id)
         except Exception as exc:  # a bug, not a user error: keep the job retryable
             log.exception("job %s failed", job_id)
             cat.update_job(
                 job_id,
                 state="failed",
-                error=f"onverwachte fout ({type(exc).__name__}: {exc})",
+                error=without_paths(f"onverwachte fout ({type(exc).__name__}: {exc})", ws.root),
                 eta=None,
             )
             return get_job(ws, job_id)
@@ -458,10 +561,12 @@ def _run_stages(ws: Workspace, cat: Catalogue, job_id: str, reporter: _Reporter)
         upload = uploads_dir(ws) / row["upload"]
         if not upload.exists():
             raise InputError("de upload van deze taak is verdwenen; upload de opname opnieuw")
+        earlier = str(params.get("ingest_started", ""))
+        cat.update_job(job_id, params={**params, "ingest_started": _iso_now()})
         try:
             slug = _ingest(ws, upload, row["source_name"], params, reporter)
         except DuplicateError as exc:
-            if int(row["attempts"]) <= 1:
+            if not _made_by(ws, cat, job_id, exc.slug, earlier):
                 raise
             slug = exc.slug  # an earlier attempt of this job got as far as ingest
         cat.update_job(job_id, slug=slug)
@@ -477,8 +582,26 @@ def _run_stages(ws: Workspace, cat: Catalogue, job_id: str, reporter: _Reporter)
 
     flows.process(ws, slug, transcribe_audio=transcribe, progress=on_progress)
     reporter.enter("publish")
-    flows.build(ws)
+    built = flows.build(ws)  # another episode's broken file does not fail this job
+    for failed, why in built.failed:
+        if failed == slug:
+            raise WorkspaceError(f"aflevering '{slug}' is niet gepubliceerd: {why}")
     return slug
+
+
+def _made_by(ws: Workspace, cat: Catalogue, job_id: str, slug: str, started: str) -> bool:
+    """Whether episode ``slug`` is the work of an earlier attempt of this job (killed before it
+    could record the slug): made after that attempt started, and no other job's episode. A
+    retried duplicate of another job's (or the CLI's) episode is not."""
+    if not started:
+        return False
+    try:
+        created = load_episode(ws, slug).created
+    except VlinderError:
+        return False
+    if not created or created < started:
+        return False
+    return not any(row["slug"] == slug and row["id"] != job_id for row in cat.jobs_with_slug(slug))
 
 
 def _ingest(
@@ -545,5 +668,10 @@ def run_worker(ws: Workspace, on_start: Callable[[list[str]], None] | None = Non
     requeued = recover(ws)
     if on_start is not None:
         on_start(requeued)
+    janitor = Janitor(ws)
+    janitor.start()
     consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False)
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        janitor.stop()

@@ -3,7 +3,10 @@ and the producer app (the core returns dataclasses; only these layers write text
 
 from __future__ import annotations
 
-from pipeline.feed import FeedReport
+import re
+from pathlib import Path
+
+from pipeline.feed import FeedReport, HubNotice
 from pipeline.flows import BuildResult, ProcessResult
 from pipeline.site import SiteReport
 from pipeline.speakers import DiarizeResult
@@ -92,6 +95,49 @@ def site_lines(report: SiteReport) -> list[str]:
     return lines
 
 
+def failed_lines(result: BuildResult) -> list[str]:
+    """The episodes a build left out, each with what is wrong (file and field)."""
+    return [
+        f"let op: aflevering '{slug}' is niet gepubliceerd: {why}" for slug, why in result.failed
+    ]
+
+
+def hub_lines(notice: HubNotice | None) -> list[str]:
+    """What happened to the WebSub ping (nothing to say without a hub or a changed feed)."""
+    if notice is None:
+        return []
+    if notice.ok:
+        return [f"WebSub-hub {notice.hub} gemeld: {len(notice.feeds)} feed(s) bijgewerkt"]
+    why = (
+        f"antwoordde HTTP {notice.status}"
+        if notice.status
+        else f"niet bereikbaar ({notice.reason})"
+    )
+    return [
+        f"let op: WebSub-hub {notice.hub} {why}; de feeds zijn wel gepubliceerd, "
+        "apps zien de nieuwe afleveringen bij hun volgende controle"
+    ]
+
+
 def build_lines(result: BuildResult) -> list[str]:
-    """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says."""
-    return feed_lines(result.feeds) + site_lines(result.site)
+    """What ``vlinder build`` (and a rebuild of ``vlinder serve --watch``) says; a warning
+    about the WebSub hub first, with the others (the producer app shows the first lines)."""
+    hub = hub_lines(result.hub)
+    warned = result.hub is not None and not result.hub.ok
+    return (
+        (hub if warned else [])
+        + feed_lines(result.feeds)
+        + site_lines(result.site)
+        + failed_lines(result)
+        + ([] if warned else hub)
+    )
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
+
+
+def without_paths(message: str, root: Path) -> str:
+    """A message for the producer web app without the server's absolute paths: paths in the
+    workspace become relative (``episodes/x/episode.toml``), any other keeps its file name."""
+    message = message.replace(f"{root}/", "").replace(str(root), ".")
+    return _ABSOLUTE_PATH.sub(r"\1", message)

@@ -1,5 +1,6 @@
 """Serve: the built site on localhost, with HTTP Range requests (seeking in the audio needs them;
-``python -m http.server`` has none), and optionally a rebuild whenever the inputs change.
+``python -m http.server`` has none; a malformed ``Range`` is ignored, as RFC 9110 says), and
+optionally a rebuild whenever the inputs change.
 
 :func:`create_app` is a Starlette app over ``site/`` (StaticFiles answers ``Range`` with 206 and
 ``Content-Range``). With ``producer=True`` the producer area (issue 7, ``pipeline.service.webapp``)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,7 +35,7 @@ from pipeline import flows
 from pipeline.core.baseurl import serve_base_url, served_url, serving
 from pipeline.core.errors import VlinderError
 from pipeline.core.workspace import Workspace
-from pipeline.service.jobs import InProcessWorker
+from pipeline.service.jobs import InProcessWorker, Janitor
 from pipeline.service.messages import build_lines
 from pipeline.service.webapp import mount
 from pipeline.site.hosting import headers_for
@@ -56,6 +58,21 @@ MEDIA_TYPES = {
 }
 
 
+_BYTE_RANGES = re.compile(r"bytes=\s*(?:\d+-\d*|-\d+)\s*(?:,\s*(?:\d+-\d*|-\d+)\s*)*")
+
+
+def valid_range(value: str) -> bool:
+    """Whether a ``Range`` header is well-formed byte ranges (RFC 9110 §14.1.1), each with its
+    first position not after its last. A malformed one is ignored (the whole file, 200)."""
+    if not _BYTE_RANGES.fullmatch(value.strip()):
+        return False
+    for spec in value.strip()[len("bytes=") :].split(","):
+        first, _, last = spec.strip().partition("-")
+        if first and last and int(first) > int(last):
+            return False
+    return True
+
+
 class SiteFiles(StaticFiles):
     """StaticFiles with ``index.html`` for folders, a Dutch 404 page, a few media types and
     the site's own headers (:mod:`pipeline.site.hosting`: CORS for players in a browser, the
@@ -68,6 +85,9 @@ class SiteFiles(StaticFiles):
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
+        headers = scope.get("headers", [])
+        if any(k == b"range" and not valid_range(v.decode("latin-1")) for k, v in headers):
+            scope["headers"] = [(k, v) for k, v in headers if k != b"range"]
         response = super().file_response(full_path, stat_result, scope, status_code)
         suffix = Path(full_path).suffix
         if suffix in MEDIA_TYPES:
@@ -222,6 +242,9 @@ def serve(
     )
     if watcher is not None:
         watcher.start()
+    janitor = Janitor(ws) if producer else None  # stale and finished uploads
+    if janitor is not None:
+        janitor.start()
     job_worker = None
     if producer and worker:
         job_worker = InProcessWorker(ws)
@@ -236,3 +259,5 @@ def serve(
             watcher.stop()
         if job_worker is not None:
             job_worker.stop(timeout=5)  # a running job resumes at the next start
+        if janitor is not None:
+            janitor.stop()

@@ -42,6 +42,24 @@ class FragmentView:
     ingredients: tuple[IngredientRef, ...] = ()
     number: int = 0  # 1-based, as the producer sees it
     turns: tuple[TurnView, ...] = ()  # who says what; empty when the speakers are not known
+    end: str = ""  # seconds; with start the fragment's link "#t=START,END"
+
+    @property
+    def span(self) -> str:
+        """The fragment's media-fragment time: ``27,40`` (plays from 27 s and stops at 40 s)."""
+        return time_span(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class HighlightView:
+    """A soundbite on the episode page ("Hoogtepunten"): plays from ``start`` to ``end``."""
+
+    title: str  # the ingredient's name
+    start: str  # seconds, for data-start and #t=
+    end: str
+    time: str  # "12:34"
+    length: str  # "25 s"
+    ingredient: IngredientRef | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,11 @@ class TimelineMark:
     time: str
     left: float  # percentage of the episode
     width: float
+    end: str = ""
+
+    @property
+    def span(self) -> str:
+        return time_span(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -89,7 +112,7 @@ class FragmentLink:
     """A fragment on an ingredient, vlinder or speaker page: plays on the episode page."""
 
     episode: EpisodeCard
-    href: str  # episode page + "#t=<start>"
+    href: str  # episode page + "#t=<start>,<end>"
     time: str
     text: str
     ingredients: tuple[IngredientRef, ...]
@@ -141,8 +164,8 @@ class EpisodeContent:
     has_transcript: bool
     timeline: tuple[TimelineRow, ...]
     downloads: tuple[Link, ...]
-    filters: tuple[tuple[str, str], ...]  # Pagefind: (filter, value)
     captions_href: str = ""  # the WebVTT transcript, as the audio's captions track
+    highlights: tuple[HighlightView, ...] = ()  # the soundbites (pipeline.tagging.soundbites)
 
 
 @dataclass(frozen=True)
@@ -225,6 +248,12 @@ class Page:
     @property
     def url(self) -> str:
         return self.path.removesuffix("index.html")
+
+
+def time_span(start: str, end: str = "") -> str:
+    """A media-fragment time as Podlove and Podigee link it: ``START`` or ``START,END``
+    (seconds), the part after ``#t=``."""
+    return f"{start},{end}" if end else start
 
 
 def episode_href(slug: str) -> str:

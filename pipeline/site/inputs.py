@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.baseurl import base_url as resolve_base_url
-from pipeline.core.episodes import list_episodes
+from pipeline.core.episodes import scan_episodes
 from pipeline.core.models import Chapter, Episode, Fragment, Segment, Transcript
 from pipeline.core.workspace import Workspace, atomic_write_bytes
 from pipeline.feed.cover import published_artwork
@@ -169,7 +169,7 @@ def collect(
             cache = {}
     fresh: dict[str, tuple[Any, EpisodeSource]] = {}
     episodes = []
-    for ep in list_episodes(ws):
+    for ep in scan_episodes(ws).episodes:  # a broken one is left out (flows.build says so)
         files = [ws.episode_file(ep.slug)]
         files += [ws.transcript_path(ep.slug, e) for e in (*TRANSCRIPT_EXTS, "tags.json")]
         if ep.audio_file:

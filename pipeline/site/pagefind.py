@@ -1,8 +1,8 @@
 """The search index of the site, built with Pagefind.
 
-Pagefind indexes only the transcripts of the episode pages (``data-pagefind-body``); each
-fragment is a heading with ``id="f<index>"``, so a result points at the fragment
-(Pagefind's sub-results). Filters: ingredient, vlinder, speaker and episode.
+Pagefind indexes one record per fragment (:mod:`pipeline.site.records`, through Pagefind's
+Python API), so a result is the fragment: its link plays it (``#t=START,END``) and its filters
+(ingredient, vlinder, speaker, episode) are the fragment's own.
 
 The search index is split in
 a base shard and a small delta shard (Pagefind has no incremental indexing): a new episode joins
@@ -12,18 +12,24 @@ merged into the base; the browser merges the two (``mergeIndex``, sharing the We
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
-import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.core.errors import ToolError
 from pipeline.core.text import fold, stem
 from pipeline.search.words import lemma, split_compound, stopwords, words
 
+if TYPE_CHECKING:
+    from .records import SearchRecord
+
+LANGUAGE = "nl"
 SHARD_EPISODES = 20  # episodes in the delta search shard before it is merged into the base
 
 
@@ -76,8 +82,8 @@ def search_terms(text: str) -> str:
     """Extra words for the search index of one fragment (space-separated; empty: none).
 
     Pagefind stems Dutch itself but knows no irregular forms or compounds, which
-    :mod:`pipeline.search.words` gives the CLI search. The episode page adds these words to each
-    fragment in a hidden element, so a browser search for ``toernooi`` finds the fragment about
+    :mod:`pipeline.search.words` gives the CLI search. Each fragment's search record
+    (:mod:`pipeline.site.records`) carries them after its words, so a browser search for ``toernooi`` finds the fragment about
     the ``sporttoernooi``; the search page strips them from the excerpts (``zoeken.js``).
     Words that Pagefind would match anyway (same stem as a word of the text) are left out.
     Related terms of the thesaurus are not added: a fragment would get several times its
@@ -98,7 +104,7 @@ def search_terms(text: str) -> str:
     return " ".join(out)
 
 
-def pagefind_binary() -> Path:
+def _binary() -> Path:
     try:
         from pagefind_bin import get_executable
     except ImportError as exc:
@@ -109,29 +115,44 @@ def pagefind_binary() -> Path:
         raise ToolError("het programma van Pagefind (pagefind[bin]) ontbreekt") from exc
 
 
-def index_shard(site: Path, shard: Sequence[str], out: Path) -> None:
-    """Index the episode pages of one shard into the bundle folder ``out`` (replaced)."""
-    names = ",".join(shard)
-    glob = (
-        f"afleveringen/{{{names}}}/index.html"
-        if len(shard) > 1
-        else f"afleveringen/{names}/index.html"
-    )
+async def _write_index(records: Sequence[SearchRecord], out: Path) -> None:
+    from pagefind.index import IndexConfig, PagefindIndex
+
+    config = IndexConfig(force_language=LANGUAGE, output_path=str(out))
+    async with PagefindIndex(config=config) as index:
+        await asyncio.gather(
+            *(
+                index.add_custom_record(
+                    url=r.url,
+                    content=r.content,
+                    language=LANGUAGE,
+                    meta={"title": r.title, **dict(r.meta)},
+                    filters={name: list(values) for name, values in r.filters},
+                )
+                for r in records
+            )
+        )
+
+
+def index_records(records: Sequence[SearchRecord], out: Path) -> None:
+    """Index the search records of one shard into the bundle folder ``out`` (replaced whole:
+    a search never sees half an index)."""
     new = out.with_name(f".{out.name}.new")
     old = out.with_name(f".{out.name}.old")
     for path in (new, old):
         shutil.rmtree(path, ignore_errors=True)
-    cmd = [str(pagefind_binary()), "--site", str(site), "--glob", glob]
-    cmd += ["--output-path", str(new), "--force-language", "nl", "--silent"]
+    # the Python API finds the program itself; checking first gives a clear line instead
+    os.environ.setdefault("PAGEFIND_BINARY_PATH", str(_binary()))
     try:
-        subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
-    except subprocess.CalledProcessError as exc:
+        # in a thread of its own: the caller may be inside an event loop (the web app)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(lambda: asyncio.run(_write_index(records, new))).result()
+    except Exception as exc:  # the service reports its own errors as plain exceptions
         shutil.rmtree(new, ignore_errors=True)
-        detail = (exc.stderr or exc.stdout or "").strip().splitlines()
-        raise ToolError(f"Pagefind faalde: {detail[-1] if detail else exc}") from exc
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolError(f"Pagefind faalde: {exc}") from exc
+    if not (new / "pagefind-entry.json").is_file():
         shutil.rmtree(new, ignore_errors=True)
-        raise ToolError(f"Pagefind kon niet draaien: {exc}") from exc
+        raise ToolError("Pagefind schreef geen zoekindex")
     if out.exists():
         os.replace(out, old)
     os.replace(new, out)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from pipeline.core.episodes import slugify
 from pipeline.core.models import Chapter, Episode, Fragment, Segment
 from pipeline.core.timefmt import clock, seconds_value
+from pipeline.tagging.soundbites import select_soundbites
 
 from .contexts import (
     ChapterView,
@@ -20,6 +21,7 @@ from .contexts import (
     FragmentLink,
     FragmentListContent,
     FragmentView,
+    HighlightView,
     HomeContent,
     IngredientListContent,
     IngredientRef,
@@ -39,6 +41,7 @@ from .contexts import (
     episode_href,
     ingredient_href,
     speaker_href,
+    time_span,
     vlinder_href,
 )
 from .inputs import SEGMENT_BLOCK, EpisodeSource, IngredientInfo, SiteInput, VlinderSource
@@ -139,6 +142,7 @@ def _fragment_view(f: Fragment, idx: _Index) -> FragmentView:
         ingredients=tuple(idx.ref(i) for i in _tag_ids(f)),
         number=f.index + 1,
         turns=_turns(f),
+        end=seconds_value(f.end),
     )
 
 
@@ -172,6 +176,7 @@ def _block(segs: list[Segment]) -> FragmentView:
         start=seconds_value(first.start),
         time=clock(first.start),
         text=" ".join(s.text.strip() for s in segs),
+        end=seconds_value(segs[-1].end),
     )
 
 
@@ -221,12 +226,37 @@ def _timeline(item: EpisodeSource, idx: _Index) -> tuple[TimelineRow, ...]:
         left = max(0.0, min(100.0, 100.0 * f.start / duration))
         width = max(0.6, min(100.0 - left, 100.0 * (f.end - f.start) / duration))
         mark = TimelineMark(
-            f.anchor(), seconds_value(f.start), clock(f.start), round(left, 2), round(width, 2)
+            f.anchor(),
+            seconds_value(f.start),
+            clock(f.start),
+            round(left, 2),
+            round(width, 2),
+            end=seconds_value(f.end),
         )
         for ing in _tag_ids(f):
             marks.setdefault(ing, []).append(mark)
     order = [i for i in _episode_ingredients(item) if i in marks]
     return tuple(TimelineRow(idx.ref(i), tuple(marks[i])) for i in order)
+
+
+def _highlights(item: EpisodeSource, idx: _Index) -> tuple[HighlightView, ...]:
+    """The episode's soundbites, as the feed has them (corrections that cannot be applied are
+    reported by the feed build)."""
+    if not item.fragments or item.audio is None:
+        return ()
+    titles = {i.id: i.title for i in idx.inp.ingredients}
+    chosen = select_soundbites(item.fragments, item.episode.overrides, titles)
+    return tuple(
+        HighlightView(
+            title=sb.title,
+            start=seconds_value(sb.start),
+            end=seconds_value(sb.end),
+            time=clock(sb.start),
+            length=f"{round(sb.duration)} s",
+            ingredient=idx.ref(sb.ingredient) if sb.ingredient in idx.ingredients else None,
+        )
+        for sb in chosen.soundbites
+    )
 
 
 def _downloads(item: EpisodeSource) -> tuple[Link, ...]:
@@ -238,23 +268,12 @@ def _downloads(item: EpisodeSource) -> tuple[Link, ...]:
     )
 
 
-def _filters(item: EpisodeSource, card: EpisodeCard, idx: _Index) -> tuple[tuple[str, str], ...]:
-    out: list[tuple[str, str]] = [("aflevering", card.title)]
-    out += [("spreker", s.text) for s in card.speakers]
-    vlinders: dict[str, None] = {}
-    for ref in card.ingredients:
-        out.append(("ingrediënt", ref.title))
-        if ref.vlinder_title:
-            vlinders.setdefault(ref.vlinder_title, None)
-    out += [("vlinder", v) for v in vlinders]
-    return tuple(out)
-
-
 def _hits(items: Sequence[tuple[EpisodeSource, Fragment]], idx: _Index) -> tuple[FragmentLink, ...]:
     return tuple(
         FragmentLink(
             episode=idx.cards[item.episode.slug],
-            href=f"{episode_href(item.episode.slug)}#t={seconds_value(f.start)}",
+            href=f"{episode_href(item.episode.slug)}#t="
+            + time_span(seconds_value(f.start), seconds_value(f.end)),
             time=clock(f.start),
             text=f.text.strip(),
             ingredients=tuple(idx.ref(i) for i in _tag_ids(f)),
@@ -385,10 +404,10 @@ def plan(inp: SiteInput, *, bundles: Sequence[str] = ()) -> list[Page]:
                     has_transcript=item.has_transcript,
                     timeline=_timeline(item, idx),
                     downloads=_downloads(item),
-                    filters=_filters(item, card, idx),
                     captions_href=f"transcripts/{ep.slug}.vtt"
                     if "vtt" in item.transcript_files
                     else "",
+                    highlights=_highlights(item, idx),
                 ),
                 description=ep.description.strip() or _episode_summary(ep, inp.title),
                 og_type="article",

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,14 +22,17 @@ from pipeline.core.errors import SiteError
 from pipeline.core.workspace import Workspace, atomic_write_bytes, atomic_write_text, mirror_file
 from pipeline.feed.cover import favicon_ico
 from pipeline.search.analysis import ANALYSIS_VERSION
+from pipeline.transcribe import public_json
 
-from .contexts import Page
+from .contexts import EpisodeContent, Page
 from .hosting import HEADERS_FILE, headers_file
 from .inputs import SITE_VERSION, SiteInput
-from .pagefind import assign_shards, index_shard, search_terms, shard_id
+from .pagefind import assign_shards, index_records, shard_id
 from .pages import plan
+from .records import SearchRecord, episode_records
 
 MANIFEST = "site-manifest.json"
+RECORDS_VERSION = "records-1"  # bump when the records' form changes: every shard is indexed again
 
 
 FAVICON = "favicon.ico"
@@ -55,7 +56,6 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["search_terms"] = search_terms
     return env
 
 
@@ -115,8 +115,36 @@ def _sync_tree(files: dict[str, Path], target: Path, *, link: bool = False) -> l
     return changed
 
 
+def _public_transcript(ws: Workspace, slug: str) -> Path:
+    """The site's copy of ``transcripts/<slug>.json``: without how it was made (the glossary
+    prompt, engine options), kept in ``.vlinder/cache/public-transcripts/`` and rewritten only
+    when it changes (so the mirror copies it only then)."""
+    try:
+        text = ws.transcript_path(slug, "json").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""  # unreadable: the site offers an empty document, not the broken file
+    data = public_json(text).encode()
+    path = ws.cache_dir / "public-transcripts" / f"{slug}.json"
+    try:
+        if path.read_bytes() == data:
+            return path
+    except FileNotFoundError:
+        pass
+    atomic_write_bytes(path, data)
+    return path
+
+
 def _dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+def _search_records(pages: list[Page]) -> dict[str, tuple[SearchRecord, ...]]:
+    """The search records of each episode (by slug), from its page's context."""
+    return {
+        p.content.card.slug: episode_records(p.content)
+        for p in pages
+        if isinstance(p.content, EpisodeContent)
+    }
 
 
 def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
@@ -166,7 +194,11 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
     }
     _sync_tree(audio, site_dir / "episodes", link=True)
     transcripts = {
-        f"{e.episode.slug}.{ext}": ws.transcript_path(e.episode.slug, ext)
+        f"{e.episode.slug}.{ext}": (
+            _public_transcript(ws, e.episode.slug)
+            if ext == "json"
+            else ws.transcript_path(e.episode.slug, ext)
+        )
         for e in inp.episodes
         for ext in e.transcript_files
     }
@@ -179,31 +211,28 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
         if not target.is_file() or target.read_bytes() != data:
             atomic_write_bytes(target, data)
 
-    # Search: re-index the shards whose episode pages changed.
-    page_of = {
-        e.episode.slug: new_pages[f"afleveringen/{e.episode.slug}/index.html"] for e in inp.episodes
-    }
+    # Search: re-index the shards whose records (one per fragment) changed.
+    records = _search_records(pages)
     old_shards: dict[str, str] = manifest.get("shard_hashes", {})
     new_shards: dict[str, str] = {}
-    todo: list[tuple[list[str], Path]] = []
+    todo: list[tuple[list[SearchRecord], Path]] = []
     pagefind_dir = site_dir / "pagefind"
     for shard in shards:
         sid = shard_id(shard)
-        digest = hashlib.sha256(json.dumps([(s, page_of[s]) for s in shard]).encode()).hexdigest()[
-            :24
-        ]
+        shard_records = [r for slug in shard for r in records.get(slug, ())]
+        digest = hashlib.sha256(
+            "\n".join([RECORDS_VERSION, *(r.as_json() for r in shard_records)]).encode()
+        ).hexdigest()[:24]
         new_shards[sid] = digest
         if (
             old_shards.get(sid) != digest
             or not (pagefind_dir / sid / "pagefind-entry.json").exists()
         ):
-            todo.append((shard, pagefind_dir / sid))
+            todo.append((shard_records, pagefind_dir / sid))
     if todo:
         pagefind_dir.mkdir(parents=True, exist_ok=True)
-        workers = max(1, min(len(todo), (os.cpu_count() or 2) // 2 or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(index_shard, site_dir, s, out) for s, out in todo]:
-                future.result()
+        for shard_records, out in todo:  # Pagefind uses every core itself
+            index_records(shard_records, out)
     if pagefind_dir.is_dir():
         for child in pagefind_dir.iterdir():
             if child.name not in new_shards:

@@ -12,7 +12,7 @@ from .stage import (
     transcribe,
     transcribe_audio,
 )
-from .store import load_transcript
+from .store import load_transcript, public_json
 
 __all__ = [
     "DEFAULT_GLOSSARY",
@@ -22,6 +22,7 @@ __all__ = [
     "episode_options",
     "import_transcript",
     "load_transcript",
+    "public_json",
     "reindex",
     "transcribe",
     "transcribe_audio",

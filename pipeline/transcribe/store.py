@@ -122,6 +122,23 @@ def render(transcript: Transcript) -> dict[str, str]:
     return files
 
 
+#: What the public copy of ``<slug>.json`` keeps: the text and its timings, not how it was
+#: made (the glossary prompt, engine options, model paths, the hashes of the other files).
+PUBLIC_KEYS = ("format", "language", "duration", "segments")
+
+
+def public_json(text: str) -> str:
+    """The public version of a ``transcripts/<slug>.json`` (the site's download)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    public = {k: data[k] for k in PUBLIC_KEYS if k in data}
+    return json.dumps(public, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -7,7 +7,9 @@ feeds and search stay outside it. See ``docs/producer.md``.
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
 
 from pipeline.core.workspace import Workspace
 
@@ -24,7 +26,14 @@ def create_producer_app(ws: Workspace, *, prefix: str = PREFIX) -> Starlette:
 
 
 def mount(app: Starlette, ws: Workspace, *, prefix: str = PREFIX) -> Starlette:
-    """Mount the producer area on ``app`` under ``prefix``, ahead of any catch-all route."""
+    """Mount the producer area on ``app`` under ``prefix``, ahead of any catch-all route;
+    ``prefix`` without the slash redirects to it."""
     sub = create_producer_app(ws, prefix=prefix)
+
+    async def to_slash(request: Request) -> RedirectResponse:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{prefix}/{query}", status_code=308)
+
     app.router.routes.insert(0, Mount(prefix, app=sub, name="producer"))
+    app.router.routes.insert(0, Route(prefix, to_slash, methods=["GET", "HEAD"]))
     return sub

@@ -34,15 +34,22 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline import flows
-from pipeline.core.episodes import list_episodes, load_episode, parse_date
-from pipeline.core.errors import ConflictError, InputError, NotFoundError, VlinderError
+from pipeline.core.episodes import EpisodeScan, clean_meta, load_episode, parse_date, scan_episodes
+from pipeline.core.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    VlinderError,
+    WorkspaceError,
+)
 from pipeline.core.models import KINDS, EpisodeMeta
+from pipeline.core.text import clean_text
 from pipeline.core.timefmt import clock
 from pipeline.core.workspace import Workspace
 from pipeline.service import jobs
-from pipeline.service.messages import build_lines
+from pipeline.service.messages import build_lines, without_paths
 
-from . import auth, editing
+from . import auth, clips, editing, soundbites
 from .upload import MB, UploadRejected, discard, receive_upload
 
 log = logging.getLogger(__name__)
@@ -207,7 +214,9 @@ class ProducerApp:
         given = form.get(auth.CSRF_FIELD) or request.headers.get(auth.CSRF_HEADER)
         if not isinstance(given, str) or not auth.csrf_ok(request, given):
             raise HTTPException(403, "Ongeldig formulier; laad de pagina opnieuw.")
-        return form
+        return FormData(
+            [(k, clean_text(v) if isinstance(v, str) else v) for k, v in form.multi_items()]
+        )
 
     def redirect(
         self, request: Request, path: str, flash: str | None = None, *, error: bool = False
@@ -273,14 +282,19 @@ class ProducerApp:
     # dashboard and upload ------------------------------------------------------------------
     async def dashboard(self, request: Request) -> Response:
         job_list = await self.run(jobs.list_jobs, self.ws, 30)
-        episodes = await self.run(_safe_episodes, self.ws)
+        scan = await self.run(_safe_episodes, self.ws)
         return self.render(
             request,
             "dashboard.html",
             jobs=job_list,
-            episodes=episodes,
+            episodes=scan.episodes,
+            broken=self.broken(scan),
             max_upload_mb=self.ws.settings.server.max_upload_mb,
         )
+
+    def broken(self, scan: EpisodeScan) -> list[tuple[str, str]]:
+        """The episodes whose file cannot be read, with why (for a warning on the dashboard)."""
+        return [(slug, _sentence(without_paths(why, self.ws.root))) for slug, why in scan.problems]
 
     async def upload(self, request: Request) -> Response:
         ws = self.ws
@@ -299,12 +313,13 @@ class ProducerApp:
             info = await self.run(jobs.probe_recording, received.path, received.filename)
             if not meta.title:
                 meta = replace(meta, title=jobs.default_title(received.filename, info.title_tag))
+            await self.run(jobs.refuse_duplicate, ws, received.path, received.filename)
             job = await self.run(
                 jobs.submit, ws, received.path, meta, source_name=received.filename
             )
         except VlinderError as exc:
             discard(received.path)
-            return self.upload_error(request, 400, _sentence(str(exc)))
+            return self.upload_error(request, 400, self.sentence(exc))
         except BaseException:
             discard(received.path)
             raise
@@ -314,16 +329,22 @@ class ProducerApp:
             return JSONResponse({"job": job.id, "url": url}, status_code=201)
         return RedirectResponse(url, status_code=303)
 
+    def sentence(self, exc: Exception) -> str:
+        """A core error as the producer sees it: one sentence, no server paths."""
+        return _sentence(without_paths(str(exc), self.ws.root))
+
     def upload_error(self, request: Request, status: int, message: str) -> Response:
         if self.wants_json(request):
             return JSONResponse({"error": message}, status_code=status)
+        scan = _safe_episodes(self.ws)
         return self.render(
             request,
             "dashboard.html",
             status=status,
             error=message,
             jobs=jobs.list_jobs(self.ws, 30),
-            episodes=_safe_episodes(self.ws),
+            episodes=scan.episodes,
+            broken=self.broken(scan),
             max_upload_mb=self.ws.settings.server.max_upload_mb,
         )
 
@@ -380,17 +401,41 @@ class ProducerApp:
         try:
             await self.run(jobs.retry, self.ws, job_id)
         except VlinderError as exc:
-            return self.redirect(request, f"/taken/{job_id}", _sentence(str(exc)), error=True)
+            return self.redirect(request, f"/taken/{job_id}", self.sentence(exc), error=True)
         return self.redirect(request, f"/taken/{job_id}", "De taak staat weer in de wachtrij.")
+
+    async def job_delete(self, request: Request) -> Response:
+        await self.form(request)
+        job_id = request.path_params["job_id"]
+        await self.run(_job_or_404, self.ws, job_id)
+        try:
+            await self.run(jobs.delete_job, self.ws, job_id)
+        except VlinderError as exc:
+            return self.redirect(request, f"/taken/{job_id}", self.sentence(exc), error=True)
+        return self.redirect(request, "/", "De taak en haar upload zijn verwijderd.")
 
     # episodes ----------------------------------------------------------------------------------
     async def episode_page(self, request: Request) -> Response:
         slug = request.path_params["slug"]
-        view = await self.run(_view_or_404, self.ws, slug)
+        try:
+            view = await self.run(_view_or_404, self.ws, slug)
+        except WorkspaceError as exc:  # a broken episode.toml: say which, and what is wrong
+            return self.render(
+                request, "broken.html", status=409, slug=slug, problem=self.sentence(exc)
+            )
+        return await self.episode_response(request, view)
+
+    async def episode_response(
+        self, request: Request, view: editing.EpisodeView, status: int = 200, error: str = ""
+    ) -> Response:
+        slug = view.episode.slug
         return self.render(
             request,
             "episode.html",
+            status=status,
+            error=error or None,
             view=view,
+            soundbites=await self.run(soundbites.soundbite_form, self.ws, slug),
             ep=view.episode,
             base_path=f"/afleveringen/{quote(slug)}",
         )
@@ -398,13 +443,19 @@ class ProducerApp:
     async def episode_update(self, request: Request) -> Response:
         slug = request.path_params["slug"]
         form = await self.form(request)
-        await self.run(_view_or_404, self.ws, slug)
+        try:
+            await self.run(_view_or_404, self.ws, slug)
+        except WorkspaceError as exc:  # a broken episode.toml: its page says what is wrong
+            return self.redirect(
+                request, f"/afleveringen/{quote(slug)}", self.sentence(exc), error=True
+            )
         part = request.path_params["part"]
         handlers: dict[str, Callable[[Workspace, str, FormData], str]] = {
             "gegevens": editing.save_metadata,
             "hoofdstukken": editing.save_chapters,
             "tags": editing.save_tags,
             "transcript": editing.save_transcript,
+            "hoogtepunten": soundbites.save_soundbites,
         }
         if part not in handlers:
             raise HTTPException(404, "Niet gevonden.")
@@ -413,19 +464,11 @@ class ProducerApp:
         except ConflictError as exc:  # nothing saved: show the page as it is now, with why
             if not self.wants_json(request) or "text/html" in request.headers.get("accept", ""):
                 view = await self.run(_view_or_404, self.ws, slug)
-                return self.render(
-                    request,
-                    "episode.html",
-                    status=409,
-                    error=_sentence(str(exc)),
-                    view=view,
-                    ep=view.episode,
-                    base_path=f"/afleveringen/{quote(slug)}",
-                )
-            return JSONResponse({"error": _sentence(str(exc))}, status_code=409)
+                return await self.episode_response(request, view, 409, self.sentence(exc))
+            return JSONResponse({"error": self.sentence(exc)}, status_code=409)
         except VlinderError as exc:
             return self.redirect(
-                request, f"/afleveringen/{quote(slug)}#{part}", _sentence(str(exc)), error=True
+                request, f"/afleveringen/{quote(slug)}#{part}", self.sentence(exc), error=True
             )
         return self.redirect(request, f"/afleveringen/{quote(slug)}#{part}", message)
 
@@ -435,17 +478,29 @@ class ProducerApp:
         if not back.startswith("/") or back.startswith("//"):
             back = "/"
         try:
-            lines = await self.run(self._publish)
+            result = await self.run(self._publish)
         except VlinderError as exc:
             return self.redirect(
-                request, back, f"Publiceren mislukt: {_sentence(str(exc))}", error=True
+                request, back, f"Publiceren mislukt: {self.sentence(exc)}", error=True
             )
+        if result.failed:
+            skipped = "; ".join(
+                f"'{slug}': {without_paths(why, self.ws.root)}" for slug, why in result.failed
+            )
+            return self.redirect(
+                request,
+                back,
+                f"Gepubliceerd, behalve {len(result.failed)} aflevering(en) die niet gelezen "
+                f"kunnen worden: {skipped}",
+                error=True,
+            )
+        lines = build_lines(result)
         detail = f" ({'; '.join(lines[:3])})" if lines else ""
         return self.redirect(request, back, f"Gepubliceerd: site en feeds zijn bijgewerkt{detail}.")
 
-    def _publish(self) -> list[str]:
+    def _publish(self) -> flows.BuildResult:
         with self.publish_lock:
-            return build_lines(flows.build(self.ws))
+            return flows.build(self.ws)
 
 
 def _sentence(message: str) -> str:
@@ -466,25 +521,20 @@ def _job_meta(fields: dict[str, str]) -> EpisodeMeta:
         raise InputError("soort moet lezing of interview zijn")
     speakers = [s.strip() for s in fields.get("speakers", "").replace("\n", ",").split(",")]
     meta = EpisodeMeta(
-        title=fields.get("title", "").strip(),
+        title=clean_text(fields.get("title", "")).strip(),
         date=parse_date(date) if date else None,
         speakers=tuple(s for s in speakers if s),
         description=fields.get("description", "").strip(),
         event=fields.get("event", "").strip(),
         kind=kind,
     )
-    for key in ("title", "description", "event"):
-        if "\x00" in getattr(meta, key):
-            raise InputError(f"veld {key} bevat een ongeldig teken")
-    if any("\x00" in s for s in meta.speakers):
-        raise InputError("veld speakers bevat een ongeldig teken")
-    return meta
+    return clean_meta(meta)
 
 
-def _safe_episodes(ws: Workspace) -> list[Any]:
-    with contextlib.suppress(VlinderError):
-        return list_episodes(ws)
-    return []
+def _safe_episodes(ws: Workspace) -> EpisodeScan:
+    with contextlib.suppress(VlinderError, OSError):
+        return scan_episodes(ws)
+    return EpisodeScan(())
 
 
 def _job_or_404(ws: Workspace, job_id: str) -> jobs.Job:
@@ -519,7 +569,7 @@ def _error_handlers(
     async def vlinder_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, VlinderError)
         status = 404 if isinstance(exc, NotFoundError) else 400
-        return views.error(request, status, _sentence(str(exc)))
+        return views.error(request, status, views.sentence(exc))
 
     return {HTTPException: http_error, VlinderError: vlinder_error}
 
@@ -538,9 +588,11 @@ def build_app(ws: Workspace, *, cookie_path: str = "/producent") -> Starlette:
         Route("/taken/{job_id:str}/status", views.job_status, methods=["GET"]),
         Route("/taken/{job_id:str}/events", views.job_events, methods=["GET"]),
         Route("/taken/{job_id:str}/opnieuw", views.job_retry, methods=["POST"]),
+        Route("/taken/{job_id:str}/verwijderen", views.job_delete, methods=["POST"]),
         Route("/afleveringen/{slug:str}", views.episode_page, methods=["GET"]),
         Route("/afleveringen/{slug:str}/{part:str}", views.episode_update, methods=["POST"]),
         Route("/publiceren", views.publish, methods=["POST"]),
+        *clips.routes(ws),
         Mount("/static", app=StaticFiles(directory=str(PACKAGE / "static"))),
     ]
     app = Starlette(

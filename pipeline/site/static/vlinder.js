@@ -1,9 +1,13 @@
-/* Vlinder show notes: play the episode from a moment.
- * - a link with data-start (a timestamp) seeks the audio there and plays;
- * - a URL with #t=754 (seconds, or mm:ss) or a fragment anchor (#f12) opens the page at that
- *   moment: the audio is set to it, and when the browser blocks autoplay a button offers
- *   "Speel af vanaf mm:ss";
- * - while playing, the current fragment of the transcript is highlighted.
+/* Vlinder show notes: play the episode from a moment, or one fragment of it.
+ * - a link with data-start (a timestamp) seeks the audio there and plays; with data-end too
+ *   (a fragment) it stops at the fragment's end;
+ * - a URL with #t=754 (seconds, or m:ss / h:mm:ss) or a fragment anchor (#f12) opens the page
+ *   at that moment; #t=START,END (the media-fragment form Podlove and Podigee use) plays from
+ *   START and stops at END. The audio is set to START, and when the browser blocks autoplay a
+ *   button offers "Speel af vanaf m:ss";
+ * - while playing, the current fragment of the transcript is highlighted;
+ * - "Deel dit fragment" copies the fragment's link (#t=START,END), "Deel vanaf hier" the link
+ *   to the moment the player is at (#t=START).
  * Without JavaScript every timestamp is still a link to the fragment in the transcript. */
 (function () {
   "use strict";
@@ -15,6 +19,7 @@
   var starts = fragments.map(function (f) { return parseFloat(f.getAttribute("data-start")); });
   var current = null;
   var pending = null;
+  var stopAt = null; // the end of the fragment being played, in seconds
 
   function fmt(seconds) {
     var s = Math.max(0, Math.floor(seconds));
@@ -29,15 +34,22 @@
     return parts.reduce(function (acc, p) { return acc * 60 + p; }, 0);
   }
 
-  /* The moment a hash points at: "#t=754", "#t=12:34", "#f12" or "#s3"; null otherwise. */
-  function hashTime(hash) {
+  /* The part a hash points at, {start, end} (end null: play on); null when none.
+   * "#t=754", "#t=12:34", "#t=27,40", "#t=0:27,0:40", "#f12" or "#s3". An end not after the
+   * start is ignored. */
+  function hashRange(hash) {
     var h = decodeURIComponent((hash || "").replace(/^#/, ""));
     if (!h) return null;
-    var m = /^t=([0-9:.]+)/.exec(h);
-    if (m) return parseTime(m[1]);
+    var m = /^t=([0-9:.]+)(?:,([0-9:.]+))?$/.exec(h);
+    if (m) {
+      var start = parseTime(m[1]);
+      if (start === null) return null;
+      var end = m[2] ? parseTime(m[2]) : null;
+      return { start: start, end: end !== null && end > start ? end : null };
+    }
     var el = document.getElementById(h);
     var box = el && el.closest(".fragment[data-start]");
-    return box ? parseFloat(box.getAttribute("data-start")) : null;
+    return box ? { start: parseFloat(box.getAttribute("data-start")), end: null } : null;
   }
 
   function fragmentAt(t) {
@@ -74,7 +86,8 @@
     }
   }
 
-  function seek(t, play) {
+  function seek(t, play, end) {
+    stopAt = end || null;
     pending = t;
     function go() {
       if (pending === null) return;
@@ -101,10 +114,48 @@
     if (!a || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
     var t = parseFloat(a.getAttribute("data-start"));
     if (isNaN(t)) return;
+    var end = parseFloat(a.getAttribute("data-end") || "");
+    end = end > t ? end : null;
     ev.preventDefault();
-    if (history.replaceState) history.replaceState(null, "", "#t=" + a.getAttribute("data-start"));
-    seek(t, true);
+    var span = a.getAttribute("data-start") + (end ? "," + a.getAttribute("data-end") : "");
+    if (history.replaceState) history.replaceState(null, "", "#t=" + span);
+    seek(t, true, end);
   });
+
+  /* Sharing: copy a link to the clipboard; where the browser does not allow that, show the
+   * link selected, ready to copy. The status line says what happened. */
+  var status = document.querySelector(".deel-melding");
+  function say(text) { if (status) status.textContent = text; }
+  function shareLink(span) {
+    return location.href.replace(/#.*$/, "") + "#t=" + span;
+  }
+  function share(span, what) {
+    var link = shareLink(span);
+    function fallback() {
+      window.prompt("Kopieer de link naar " + what + ":", link);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(link).then(function () {
+        say("Link naar " + what + " gekopieerd: " + link);
+      }, fallback);
+    } else {
+      fallback();
+    }
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-deel]"), function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () {
+      share(b.getAttribute("data-deel").replace(/^#t=/, ""), "dit fragment");
+    });
+  });
+  var fromHere = document.getElementById("deel-vanaf-hier");
+  if (fromHere) {
+    fromHere.hidden = false;
+    fromHere.addEventListener("click", function () {
+      var t = Math.floor(audio.currentTime || 0);
+      share(String(t), "dit moment (" + fmt(t) + ")");
+    });
+  }
 
   if (button) {
     button.addEventListener("click", function () {
@@ -112,13 +163,23 @@
     });
   }
   audio.addEventListener("play", hideButton);
-  audio.addEventListener("timeupdate", function () { highlight(audio.currentTime); });
+  audio.addEventListener("timeupdate", function () {
+    highlight(audio.currentTime);
+    if (stopAt !== null && audio.currentTime >= stopAt) {
+      stopAt = null;
+      audio.pause();
+    }
+  });
+  /* Seeking away from the fragment by hand plays on: the stop belonged to the fragment. */
+  audio.addEventListener("seeking", function () {
+    if (stopAt !== null && pending === null && (audio.currentTime > stopAt + 0.5)) stopAt = null;
+  });
 
   function fromHash(play) {
-    var t = hashTime(location.hash);
-    if (t === null) return;
-    if (/^#t=/.test(location.hash)) reveal(t);
-    seek(t, play);
+    var r = hashRange(location.hash);
+    if (r === null) return;
+    if (/^#t=/.test(location.hash)) reveal(r.start);
+    seek(r.start, play, r.end);
   }
   window.addEventListener("hashchange", function () { fromHash(true); });
   fromHash(true);

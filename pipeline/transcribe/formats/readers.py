@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.core.errors import TranscriptError
 from pipeline.core.models import Segment, Transcript, Word
+from pipeline.core.text import clean_text
 
 from .sentences import merge_sentences
 
@@ -312,6 +313,7 @@ def parse_transcript_file(path: Path, language: str = "nl") -> Transcript:
         raise TranscriptError(f"{path}, regel {line}: geen UTF-8-tekst") from exc
     except OSError as exc:
         raise TranscriptError(f"transcript {path} kan niet gelezen worden: {exc}") from exc
+    text = clean_text(text)
     kind = detect_format(path, text)
     origin = str(path)
     if kind == "vtt":
