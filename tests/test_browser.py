@@ -95,6 +95,9 @@ def _filter(page, name: str, value: str) -> None:
     value's checkbox exists), open its group and click exactly that value's label (Pagefind
     gives it ``for="<filter>-<value>"``)."""
     box = page.locator(f'input.pagefind-ui__filter-checkbox[id="{name}-{value}"]')
+    # The search page loads Pagefind's filters before its first search (zoeken.js): without
+    # that, a first result that beat the filter data left the filter list short (the old
+    # flake, and a real bug for visitors on slow devices). So the value is there: wait for it.
     box.wait_for(state="attached", timeout=60000)
     box.evaluate("el => { el.closest('details').open = true; }")
     page.locator(f'label.pagefind-ui__filter-label[for="{name}-{value}"]').click(timeout=60000)

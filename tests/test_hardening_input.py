@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 from starlette.testclient import TestClient
-from test_webapp import P, login, make_app, upload, uploads
+from test_webapp import P, fresh, login, make_app, upload, uploads
 
 from pipeline import flows
 from pipeline.catalogue import open_catalogue
@@ -156,6 +156,7 @@ def test_web_forms_and_the_upload_form_are_cleaned(
     r = client.post(
         f"{P}/afleveringen/{good}/gegevens",
         data={
+            **fresh(client, f"{P}/afleveringen/{good}", "gegevens"),
             "csrf": csrf,
             "title": f"Nieuw{VT}",
             "date": "2025-03-14",

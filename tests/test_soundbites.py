@@ -10,6 +10,7 @@ attributes of the last element of an unknown namespace only (and drops its text)
 from __future__ import annotations
 
 import io
+import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -221,7 +222,23 @@ def test_producer_form_picks_drops_and_refuses_a_bad_time(tmp_path: Path) -> Non
             3: "risico-en-winst-delen",
             4: "sociale-binding",
         }
-        form = {"csrf": csrf, **{f"ingredient_{n}": i for n, i in rows.items()}}
+
+        def loaded(html: str) -> dict[str, str]:
+            """The form's state as a browser sends it: what each row was loaded with and the
+            option selected in each row's list."""
+            fields = dict(re.findall(r'name="(was_\d+)" value="([^"]*)"', html))
+            for name, options in re.findall(
+                r'<select name="(choice_\d+)"[^>]*>(.*?)</select>', html, re.S
+            ):
+                chosen = re.search(r'<option value="([^"]*)" selected>', options)
+                fields[name] = chosen.group(1) if chosen else "auto"
+            return fields
+
+        form = {
+            "csrf": csrf,
+            **{f"ingredient_{n}": i for n, i in rows.items()},
+            **loaded(page.text),
+        }
         r = client.post(
             f"{url}/hoogtepunten",
             data={**form, "choice_1": "drop", "choice_2": "at:27", "at_4": "1:05"},
@@ -234,11 +251,36 @@ def test_producer_form_picks_drops_and_refuses_a_bad_time(tmp_path: Path) -> Non
             {"ingredient": "sociale-binding", "at": "1:05"},
         ]
         assert "0:27–1:02 (gekozen)" in r.text  # 13 s: joined with the next fragment
+        form = {**form, **loaded(r.text)}
         before = ws.episode_file(slug).read_bytes()
         r = client.post(f"{url}/hoogtepunten", data={**form, "at_3": "9:00"})
         assert "Hoogtepunt &#39;Risico en winst delen&#39;: geen fragment op 9:00." in r.text
         r = client.post(f"{url}/hoogtepunten", data={**form, "at_3": "morgen"})
         assert "ongeldige tijd" in r.text
         assert ws.episode_file(slug).read_bytes() == before  # nothing written
-        r = client.post(f"{url}/hoogtepunten", data=form)  # all automatic again
+        # two tabs: what the other tab changed meanwhile is kept; the same row is a conflict
+        stale = dict(form)
+        r = client.post(f"{url}/hoogtepunten", data={**form, "choice_3": "drop"})
+        assert "De hoogtepunten zijn opgeslagen" in r.text
+        r = client.post(f"{url}/hoogtepunten", data={**stale, "choice_3": "at:40"})
+        assert r.status_code == 409 and "intussen door iemand anders" in r.text
+        r = client.post(f"{url}/hoogtepunten", data={**stale, "choice_2": "auto"})
+        print("DBG", re.findall(r"intussen[^<]*|Hoogtepunt[^<]*", r.text), stale)
+        assert "De hoogtepunten zijn opgeslagen" in r.text
+        tables = load_episode(ws, slug).overrides["soundbite_overrides"]
+        assert {"ingredient": "risico-en-winst-delen", "drop": True} in tables  # kept
+        assert not any(t["ingredient"] == "een-team" for t in tables)
+        # a form without what it was loaded with (an old tab) is never applied blindly
+        r = client.post(f"{url}/hoogtepunten", data={"csrf": csrf, "ingredient_1": "een-team"})
+        assert r.status_code == 409
+        page = client.get(url)
+        form = {
+            "csrf": csrf,
+            **{f"ingredient_{n}": i for n, i in rows.items()},
+            **loaded(page.text),
+        }
+        r = client.post(
+            f"{url}/hoogtepunten",
+            data={**form, **{f"choice_{n}": "auto" for n in rows}},
+        )  # all automatic again
         assert "soundbite_overrides" not in load_episode(ws, slug).overrides

@@ -3,6 +3,7 @@ corrections, bad input, and the pure corrections."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -267,8 +268,20 @@ def test_producer_corrects_speakers_in_the_web_app(added: tuple[Workspace, str, 
         # the page lists both corrections; undoing them restores the speakers
         page = client.get(f"{P}/afleveringen/{slug}")
         assert page.text.count('name="actie" value="herstel"') >= 2
+        import re
+
+        # undoing by a stale position is refused (409), nothing undone
+        r = client.post(url, data={"csrf": csrf, "actie": "herstel", "nr": "1", "wat": "oud"})
+        assert r.status_code == 409
         for _ in range(2):
-            n = page.text.count('name="actie" value="herstel"')
-            client.post(url, data={"csrf": csrf, "actie": "herstel", "nr": str(n)})
+            undo = re.findall(
+                r'name="nr" value="(\d+)"><input type="hidden" name="wat" value="([^"]*)"',
+                page.text,
+            )
+            nr, wat = undo[-1]
+            client.post(
+                url,
+                data={"csrf": csrf, "actie": "herstel", "nr": nr, "wat": html.unescape(wat)},
+            )
             page = client.get(f"{P}/afleveringen/{slug}")
         assert speakers() == before

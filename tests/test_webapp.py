@@ -113,6 +113,15 @@ def wait_for(ws: Workspace, job_id: str, states: tuple[str, ...], timeout: float
     raise AssertionError(f"job {job_id} not in {states}: {jobs.get_job(ws, job_id)}")
 
 
+def fresh(client: httpx.Client | TestClient, url: str, part: str) -> dict[str, str]:
+    """The version an edit form on the episode page carries (forms must send it back)."""
+    html = client.get(url).text
+    form = html[html.index(f'action="{url}/{part}"') :]
+    match = re.search(r'name="version" value="([^"]+)"', form)
+    assert match, form[:500]
+    return {"version": match.group(1)}
+
+
 def espeak(text: str, out: Path) -> Path:
     subprocess.run(["espeak-ng", "-v", "nl", "-w", str(out), text], check=True)
     return out
@@ -559,6 +568,7 @@ def test_edits_land_in_the_cli_files_and_publish_shows_them(
     r = client.post(
         f"{url}/gegevens",
         data={
+            **fresh(client, url, "gegevens"),
             "csrf": csrf,
             "title": "Nieuwe <titel>",
             "date": "2025-03-14",
@@ -576,9 +586,15 @@ def test_edits_land_in_the_cli_files_and_publish_shows_them(
         "interview",
     )
     assert "Nieuwe &lt;titel&gt;" in r.text and "Nieuwe <titel>" not in r.text
-    r = client.post(f"{url}/gegevens", data={"csrf": csrf, "title": "", "date": "2025-03-14"})
+    r = client.post(
+        f"{url}/gegevens",
+        data={**fresh(client, url, "gegevens"), "csrf": csrf, "title": "", "date": "2025-03-14"},
+    )
     assert "De titel mag niet leeg zijn." in r.text
-    r = client.post(f"{url}/gegevens", data={"csrf": csrf, "title": "x", "date": "14-03-2025"})
+    r = client.post(
+        f"{url}/gegevens",
+        data={**fresh(client, url, "gegevens"), "csrf": csrf, "title": "x", "date": "14-03-2025"},
+    )
     assert "ongeldige datum" in r.text.lower()
     assert load_episode(pws, slug).title == "Nieuwe <titel>"
 
@@ -589,7 +605,10 @@ def test_edits_land_in_the_cli_files_and_publish_shows_them(
     words = first.text.split()
     words[-1] = "Waardenburg."
     corrected = " ".join(words)
-    r = client.post(f"{url}/transcript", data={"csrf": csrf, "seg_0": corrected})
+    r = client.post(
+        f"{url}/transcript",
+        data={**fresh(client, url, "transcript"), "csrf": csrf, "seg_0": corrected},
+    )
     assert "1 zin(nen) verbeterd" in r.text
     again = load_transcript(pws, slug)
     assert again is not None and again.segments[0].text.strip() == corrected
@@ -599,7 +618,15 @@ def test_edits_land_in_the_cli_files_and_publish_shows_them(
     # tags: remove what was found, add another ingredient
     chapters, fragments = load_fragments(pws, slug)  # type: ignore[misc]
     before = {t.ingredient for t in fragments[0].tags}
-    r = client.post(f"{url}/tags", data={"csrf": csrf, "shown_1": "1", "add_1": "bestuurlijk-lef"})
+    r = client.post(
+        f"{url}/tags",
+        data={
+            **fresh(client, url, "tags"),
+            "csrf": csrf,
+            "shown_1": "1",
+            "add_1": "bestuurlijk-lef",
+        },
+    )
     assert "tag(s) aangepast" in r.text, r.text
     data = tomllib.loads(pws.episode_file(slug).read_text(encoding="utf-8"))
     (entry,) = data["tag_overrides"]
@@ -607,12 +634,21 @@ def test_edits_land_in_the_cli_files_and_publish_shows_them(
     assert fragments[0].start <= entry["at"] < fragments[0].end
     tags = json.loads(pws.transcript_path(slug, "tags.json").read_text(encoding="utf-8"))
     assert [t["ingredient"] for t in tags["fragments"][0]["tags"]] == ["bestuurlijk-lef"]
-    r = client.post(f"{url}/tags", data={"csrf": csrf, "shown_1": "1", "add_1": "bestaat-niet"})
+    r = client.post(
+        f"{url}/tags",
+        data={**fresh(client, url, "tags"), "csrf": csrf, "shown_1": "1", "add_1": "bestaat-niet"},
+    )
     assert "onbekend ingrediënt" in r.text.lower()
 
     # chapters: rename the first
     r = client.post(
-        f"{url}/hoofdstukken", data={"csrf": csrf, "title_1": "Het begin", "start_1": "0:00"}
+        f"{url}/hoofdstukken",
+        data={
+            **fresh(client, url, "hoofdstukken"),
+            "csrf": csrf,
+            "title_1": "Het begin",
+            "start_1": "0:00",
+        },
     )
     assert "1 hoofdstuk(ken) aangepast" in r.text
     chapters, _ = load_fragments(pws, slug)  # type: ignore[misc]

@@ -3,7 +3,7 @@
 The files in the workspace (``episodes/*/episode.toml``, ``transcripts/*``) are the source of
 truth; the catalogue is an index over them and can always be rebuilt (``vlinder reindex``).
 One class, :class:`Catalogue`, with the queries of each concern mixed in: episodes, stages,
-fragments (chapters, fragments, tags), jobs and the full-text index.
+fragments (chapters, fragments, tags), jobs, the full-text index and producer sessions.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from .episodes import EpisodeQueries
 from .fragments import FragmentQueries
 from .fulltext import FullTextQueries
 from .jobs import JobQueries
+from .sessions import SessionQueries
 from .stages import STAGES, StageQueries
 
 
-class Catalogue(EpisodeQueries, StageQueries, FragmentQueries, JobQueries, FullTextQueries):
+class Catalogue(
+    EpisodeQueries, StageQueries, FragmentQueries, JobQueries, FullTextQueries, SessionQueries
+):
     """A connection to the catalogue with the queries the stages need."""
 
 

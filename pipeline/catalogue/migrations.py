@@ -137,4 +137,18 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE fragments ADD COLUMN speakers TEXT NOT NULL DEFAULT '[]';
     """,
+    # 8: producer sessions, kept server-side so logging out or changing the token ends them
+    # (pipeline/service/webapp/auth.py); the id is the SHA-256 of the cookie's session id,
+    # "token" a fingerprint of the producer token the session was opened with
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        client TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        seen TEXT NOT NULL,
+        expires TEXT NOT NULL
+    );
+    CREATE INDEX sessions_expires ON sessions(expires);
+    """,
 ]

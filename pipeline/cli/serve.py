@@ -56,6 +56,11 @@ def serve_command(
     settings = ws.settings.server
     host = host or settings.host
     port = settings.port if port is None else port
+    token, created = "", False
+    if producer:  # a weak [server] token stops here, before building: one line, exit 1
+        from pipeline.service.webapp import producer_token
+
+        token, created = producer_token(ws)
     with hosting(ws, host, port) as url:
         if not no_build:
             for line in build_lines(build(ws)):
@@ -64,10 +69,7 @@ def serve_command(
             click.echo("Let op: site/ is nog leeg; draai eerst `vlinder build`.", err=True)
         click.echo(f"De site draait op {url}/ (stoppen met Ctrl-C)")
         if producer:
-            from pipeline.service.webapp import producer_token
-
             click.echo(f"Producentenomgeving: {url}/producent/")
-            token, created = producer_token(ws)
             if created:
                 click.echo(
                     f"Nieuwe toegangscode voor de producentenomgeving: {token}\n"

@@ -75,3 +75,8 @@ class SiteError(VlinderError):
 
 class ToolError(VlinderError):
     """An external tool (ffmpeg, pagefind) failed or is missing."""
+
+
+class ConflictError(InputError):
+    """An edit against a file someone else changed meanwhile, where it cannot be merged
+    (the producer app answers 409); nothing was saved."""

@@ -88,6 +88,9 @@ class ServerSettings:
     max_upload_mb: int = 4096
     queue: str = "sqlite"  # sqlite | redis
     redis_url: str = "redis://localhost:6379/0"
+    # behind a reverse proxy: believe its X-Forwarded-Proto (Secure cookies) and
+    # X-Forwarded-For (the client, for login throttling)
+    trust_proxy: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,12 +12,13 @@ Form fields for row ``n`` (1-based): ``ingredient_n`` (the id), ``choice_n`` (``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.core.episodes import load_episode, save_episode
-from pipeline.core.errors import InputError, VlinderError
+from pipeline.core.errors import ConflictError, InputError, VlinderError
 from pipeline.core.models import Fragment
 from pipeline.core.taxonomy import load_taxonomy
 from pipeline.core.timefmt import clock, parse_time
@@ -50,6 +51,7 @@ class SoundbiteRow:
     current: Soundbite | None  # None: dropped (or no fragment fits)
     mode: str  # auto | drop | at (the producer's choice so far)
     options: tuple[Option, ...]  # the fragments tagged with this ingredient
+    loaded: str = "auto"  # the choice as the form was loaded (hidden ``was_n``): see save
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,19 @@ def soundbite_form(ws: Workspace, slug: str) -> SoundbiteForm:
             )
             for f in tagged
         )
-        rows.append(SoundbiteRow(ingredient, titles[ingredient], sb, mode, options))
+        if choice is not None and choice.at is not None and not any(o.selected for o in options):
+            # a typed time outside the list: offered as chosen, so saving another row keeps it
+            typed = Option(_key(choice), f"{clock(choice.at)} · gekozen tijd", selected=True)
+            options = (*options, typed)
+        rows.append(SoundbiteRow(ingredient, titles[ingredient], sb, mode, options, _key(choice)))
     return SoundbiteForm(tuple(rows), chosen.problems)
+
+
+def _key(choice: SoundbiteChoice | None) -> str:
+    """A choice as text, to compare what the form loaded, what it posts and what is stored."""
+    if choice is None:
+        return "auto"
+    return "drop" if choice.at is None else f"at:{choice.at:g}"
 
 
 def _choice(form: Form, n: int, ingredient: str) -> SoundbiteChoice | None:
@@ -126,15 +139,36 @@ def save_soundbites(ws: Workspace, slug: str, form: Form) -> str:
     """Store the form's choices as ``[[soundbite_overrides]]`` (checked first: a time with no
     fragment that fits 15 to 60 s is refused with one line, and nothing is written)."""
     titles = _titles(ws)
+    tagged = load_fragments(ws, slug)
+    fragments = sorted(tagged[1], key=lambda f: f.start) if tagged else []
+
+    def same(key: str) -> str:
+        """A choice by its effect: a time means the fragment playing then ("at:65" is the
+        fragment from 62 s, as its entry in the list says)."""
+        if key.startswith("at:"):
+            with contextlib.suppress(ValueError):
+                at = float(key[3:])
+                hit = next((f for f in fragments if f.start <= at < f.end), None)
+                return f"at:{hit.start:g}" if hit else key
+        return key
+
     posted: dict[str, SoundbiteChoice | None] = {}
+    loaded: dict[str, str] = {}  # what the form was loaded with, per ingredient
     n = 1
     while f"ingredient_{n}" in form:
         ingredient = str(form.get(f"ingredient_{n}", "")).strip()
         if ingredient not in titles:
             raise InputError(f"onbekend ingrediënt '{ingredient}'")
-        posted[ingredient] = _choice(form, n, ingredient)
+        was = form.get(f"was_{n}")
+        if not isinstance(was, str):
+            raise ConflictError(
+                "dit formulier is verouderd; laad de pagina opnieuw, er is niets opgeslagen"
+            )
+        choice = _choice(form, n, ingredient)
+        if same(_key(choice)) != same(was):  # only what this producer changed is applied
+            posted[ingredient], loaded[ingredient] = choice, was
         n += 1
-    if not posted:
+    if n == 1:
         raise InputError("er zijn geen hoogtepunten om aan te passen")
     with ws.lock():
         ep = load_episode(ws, slug)
@@ -142,14 +176,19 @@ def save_soundbites(ws: Workspace, slug: str, form: Form) -> str:
             before = parse_soundbite_overrides(ep.overrides)
         except InputError:
             before = ()  # a broken hand edit is replaced by the form's choices
+        now = {c.ingredient: c for c in before}
+        clashes = [titles[i] for i, was in loaded.items() if same(_key(now.get(i))) != same(was)]
+        if clashes:  # someone else changed the same ingredient meanwhile: never overwrite it
+            raise ConflictError(
+                f"de hoogtepunten van {', '.join(clashes)} zijn intussen door iemand anders "
+                "gewijzigd; er is niets opgeslagen, bekijk ze en kies opnieuw"
+            )
         kept = [c for c in before if c.ingredient not in posted]
         new = kept + [c for c in posted.values() if c is not None]
         tables = override_tables(new)
         overrides = {k: v for k, v in ep.overrides.items() if k != KEY}
         if tables:
             overrides[KEY] = tables
-        loaded = load_fragments(ws, slug)
-        fragments = loaded[1] if loaded else []
         for choice in posted.values():
             if choice is not None and choice.at is not None:
                 alone = {KEY: override_tables([choice])}

@@ -9,7 +9,9 @@ episode is tagged again, so fragments, search and site follow.
 
 Form fields: ``actie`` (``hernoem``, ``wissel``, ``beurt`` or ``herstel``) with ``van`` and
 ``naar`` (rename), ``a`` and ``b`` (swap), ``op`` (a time, m:ss) and ``spreker`` (reassign),
-or ``nr`` (undo correction number ``nr``, 1-based).
+or ``nr`` and ``wat`` (undo correction number ``nr``, 1-based, which must still be ``wat``:
+two producers never undo each other's corrections by position). Adding a correction posts
+only that correction, so it never overwrites another producer's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from pipeline import flows
 from pipeline.core.episodes import load_episode, save_episode
-from pipeline.core.errors import InputError
+from pipeline.core.errors import ConflictError, InputError
 from pipeline.core.timefmt import clock, parse_time
 from pipeline.core.workspace import Workspace
 from pipeline.speakers.overrides import KEY, parse_speaker_overrides
@@ -141,8 +143,12 @@ def save_speakers(ws: Workspace, slug: str, form: Form) -> str:
                 n = int(str(form.get("nr", "")))
             except ValueError:
                 n = 0
-            if not 1 <= n <= len(tables):
-                raise InputError("die correctie bestaat niet (meer)")
+            if not 1 <= n <= len(tables) or _describe(tables[n - 1]) != form.get("wat"):
+                # the list changed since the page was loaded: never undo another correction
+                raise ConflictError(
+                    "de correcties zijn intussen gewijzigd; er is niets ongedaan gemaakt, "
+                    "bekijk de lijst opnieuw"
+                )
             del tables[n - 1]
             message = "Correctie ongedaan gemaakt."
         else:

@@ -35,7 +35,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline import flows
 from pipeline.core.episodes import EpisodeScan, clean_meta, load_episode, parse_date, scan_episodes
-from pipeline.core.errors import InputError, NotFoundError, VlinderError, WorkspaceError
+from pipeline.core.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    VlinderError,
+    WorkspaceError,
+)
 from pipeline.core.models import KINDS, EpisodeMeta
 from pipeline.core.text import clean_text
 from pipeline.core.timefmt import clock
@@ -65,6 +71,18 @@ STATE_LABELS = {
     "failed": "mislukt",
 }
 PUBLIC_PATHS = ("/login", "/static/")
+NOT_LOGGED_IN = "Je bent niet (meer) ingelogd. Log opnieuw in en probeer het nog eens."
+TOO_MANY = "Te veel mislukte pogingen om in te loggen. Probeer het over {seconds} s opnieuw."
+ERROR_TITLES = {
+    400: "Dat lukte niet",
+    401: "Niet ingelogd",
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    405: "Dat kan hier niet",
+    409: "Intussen gewijzigd",
+    413: "Te groot",
+    429: "Even wachten",
+}
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(PACKAGE / "templates")),
@@ -106,36 +124,42 @@ def job_payload(job: jobs.Job, base: str) -> dict[str, Any]:
 
 
 class RequireLogin:
-    """Pure ASGI guard (streaming bodies pass through untouched): no session, no access."""
+    """Pure ASGI guard (streaming bodies pass through untouched): no live server-side session,
+    no access. Marks the scope (``auth.logged_in``) for the views and templates."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        sessions: auth.Sessions,
+        refuse: Callable[[Request, int, str], Response],
+    ):
         self.app = app
+        self.sessions = sessions
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        session_id = scope.get("session", {}).get(auth.SESSION_ID)
+        live = bool(session_id) and await anyio.to_thread.run_sync(self.sessions.valid, session_id)
+        scope["vlinder.logged_in"] = live
         path = scope["path"][len(scope.get("root_path", "")) :] or "/"
-        if scope["path"].startswith(scope.get("root_path", "")) and path.startswith(PUBLIC_PATHS):
+        if live or (
+            scope["path"].startswith(scope.get("root_path", "")) and path.startswith(PUBLIC_PATHS)
+        ):
             await self.app(scope, receive, send)
             return
-        if scope.get("session", {}).get("auth") is not True:
-            if scope["method"] in ("GET", "HEAD") and "text/html" in _header(scope, b"accept"):
-                response: Response = RedirectResponse(
-                    f"{scope.get('root_path', '')}/login", status_code=303
-                )
-            else:
-                response = JSONResponse({"error": "Niet ingelogd."}, status_code=401)
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return ""
+        if session_id:  # a logged-out, expired or revoked session: forget it
+            scope["session"].pop(auth.SESSION_ID, None)
+        if scope["method"] in ("GET", "HEAD") and "text/html" in auth.header(scope, b"accept"):
+            response: Response = RedirectResponse(
+                f"{scope.get('root_path', '')}/login", status_code=303
+            )
+        else:
+            response = self.refuse(Request(scope, receive), 401, NOT_LOGGED_IN)
+        await response(scope, receive, send)
 
 
 def _place(part: str, form: FormData) -> str:
@@ -148,9 +172,12 @@ def _place(part: str, form: FormData) -> str:
 class ProducerApp:
     """The views, bound to one workspace."""
 
-    def __init__(self, ws: Workspace):
+    def __init__(self, ws: Workspace, token: str):
         self.ws = ws
         self.publish_lock = threading.Lock()
+        self.sessions = auth.Sessions(ws, token)
+        self.throttle = auth.LoginThrottle()
+        self.trust_proxy = ws.settings.server.trust_proxy
 
     # helpers -----------------------------------------------------------------------------
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -160,6 +187,8 @@ class ProducerApp:
             "csrf": auth.csrf_token(request),
             "logged_in": auth.logged_in(request),
             "flash": request.session.pop("flash", None),
+            "status": status,
+            "error_title": ERROR_TITLES.get(status, "Dat lukte niet"),
             "podcast": self.ws.settings.podcast,
             "error": None,
         }
@@ -176,6 +205,17 @@ class ProducerApp:
                 "frame-ancestors 'none'; form-action 'self'",
             },
         )
+
+    def error(
+        self, request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        """An error as a Dutch page (browsers) or JSON ``{"error": ...}`` (scripts)."""
+        if "text/html" in request.headers.get("accept", ""):
+            response = self.render(request, "error.html", status=status, message=message)
+        else:
+            response = JSONResponse({"error": message}, status_code=status)
+        response.headers.update(headers or {})
+        return response
 
     async def form(self, request: Request) -> FormData:
         """The posted form after checking its CSRF token (403 without revealing more)."""
@@ -208,18 +248,44 @@ class ProducerApp:
         return self.render(request, "login.html")
 
     async def login(self, request: Request) -> Response:
+        client = auth.client_address(request.scope, self.trust_proxy)
+        wait = self.throttle.wait(client)
+        if wait > 0:  # nothing is checked while a client (or everybody) has to wait
+            return self.too_many(request, wait)
         form = await self.form(request)
         token, _ = auth.producer_token(self.ws)
         given = form.get("token")
         if isinstance(given, str) and auth.same_secret(given.strip(), token):
-            auth.log_in(request)
+            self.throttle.succeeded(client)
+            await self.run(auth.log_in, request, self.sessions, client)
+            log.info("Ingelogd op de producentenomgeving vanaf %s", client)
             return self.redirect(request, "/")
-        await asyncio.sleep(0.5)  # slows down guessing; says nothing about why
+        failures = self.throttle.failed(client)
+        log.warning(
+            "Mislukte inlogpoging op de producentenomgeving vanaf %s (%d op rij)", client, failures
+        )
+        wait = self.throttle.wait(client)
+        if wait > 0:
+            return self.too_many(request, wait)
         return self.render(request, "login.html", status=403, error="Inloggen mislukt.")
+
+    def too_many(self, request: Request, wait: float) -> Response:
+        seconds = auth.retry_after(wait)
+        if self.wants_json(request):
+            return JSONResponse(
+                {"error": TOO_MANY.format(seconds=seconds)},
+                status_code=429,
+                headers={"Retry-After": seconds},
+            )
+        response = self.render(
+            request, "login.html", status=429, error=TOO_MANY.format(seconds=seconds)
+        )
+        response.headers["Retry-After"] = seconds
+        return response
 
     async def logout(self, request: Request) -> Response:
         await self.form(request)
-        auth.log_out(request)
+        await self.run(auth.log_out, request, self.sessions)
         return self.redirect(request, "/login")
 
     # dashboard and upload ------------------------------------------------------------------
@@ -366,9 +432,17 @@ class ProducerApp:
             return self.render(
                 request, "broken.html", status=409, slug=slug, problem=self.sentence(exc)
             )
+        return await self.episode_response(request, view)
+
+    async def episode_response(
+        self, request: Request, view: editing.EpisodeView, status: int = 200, error: str = ""
+    ) -> Response:
+        slug = view.episode.slug
         return self.render(
             request,
             "episode.html",
+            status=status,
+            error=error or None,
             view=view,
             soundbites=await self.run(soundbites.soundbite_form, self.ws, slug),
             speakers=await self.run(speaker_form, self.ws, slug),
@@ -398,6 +472,11 @@ class ProducerApp:
             raise HTTPException(404, "Niet gevonden.")
         try:
             message = await self.run(handlers[part], self.ws, slug, form)
+        except ConflictError as exc:  # nothing saved: show the page as it is now, with why
+            if not self.wants_json(request) or "text/html" in request.headers.get("accept", ""):
+                view = await self.run(_view_or_404, self.ws, slug)
+                return await self.episode_response(request, view, 409, self.sentence(exc))
+            return JSONResponse({"error": self.sentence(exc)}, status_code=409)
         except VlinderError as exc:
             return self.redirect(
                 request, f"/afleveringen/{quote(slug)}#{part}", self.sentence(exc), error=True
@@ -486,28 +565,30 @@ def _view_or_404(ws: Workspace, slug: str) -> editing.EpisodeView:
     return editing.episode_view(ws, slug)
 
 
-def _error_handler(ws: Workspace) -> Callable[[Request, Exception], Awaitable[Response]]:
-    async def handle(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        if "text/html" in request.headers.get("accept", ""):
-            html = _env.get_template("error.html").render(
-                base=request.scope.get("root_path", ""),
-                status=exc.status_code,
-                message=exc.detail,
-                logged_in=auth.logged_in(request),
-                csrf="",
-                flash=None,
-                podcast=ws.settings.podcast,
-            )
-            return HTMLResponse(html, status_code=exc.status_code)
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+def _error_handlers(
+    views: ProducerApp,
+) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
+    """Every error of the producer area as a Dutch page (or JSON): never a bare 500."""
 
-    return handle
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = exc.detail if exc.status_code != 405 else "Deze actie kan hier niet."
+        if exc.status_code == 404 and message == "Not Found":
+            message = "Deze pagina bestaat niet."
+        return views.error(request, exc.status_code, message, dict(exc.headers or {}))
+
+    async def vlinder_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, VlinderError)
+        status = 404 if isinstance(exc, NotFoundError) else 400
+        return views.error(request, status, views.sentence(exc))
+
+    return {HTTPException: http_error, VlinderError: vlinder_error}
 
 
 def build_app(ws: Workspace, *, cookie_path: str = "/producent") -> Starlette:
     token, _ = auth.producer_token(ws)
-    views = ProducerApp(ws)
+    views = ProducerApp(ws, token)
+    views.sessions.purge()  # expired ones, and every session of an earlier token
     routes = [
         Route("/login", views.login_page, methods=["GET"]),
         Route("/login", views.login, methods=["POST"]),
@@ -526,18 +607,21 @@ def build_app(ws: Workspace, *, cookie_path: str = "/producent") -> Starlette:
         *listen.routes(ws),
         Mount("/static", app=StaticFiles(directory=str(PACKAGE / "static"))),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(auth.SecureCookies, trust_proxy=views.trust_proxy),
             Middleware(
                 SessionMiddleware,
                 secret_key=auth.session_secret(token),
                 session_cookie=auth.SESSION_COOKIE,
-                max_age=12 * 60 * 60,
+                max_age=auth.SESSION_HOURS * 60 * 60,
                 path=cookie_path,
                 same_site="lax",
             ),
-            Middleware(RequireLogin),
+            Middleware(RequireLogin, sessions=views.sessions, refuse=views.error),
         ],
-        exception_handlers={HTTPException: _error_handler(ws)},
+        exception_handlers=_error_handlers(views),
     )
+    app.state.views = views  # tests reach the throttle's clock through this
+    return app
