@@ -138,15 +138,6 @@ def _dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def _search_records(pages: list[Page]) -> dict[str, tuple[SearchRecord, ...]]:
-    """The search records of each episode (by slug), from its page's context."""
-    return {
-        p.content.card.slug: episode_records(p.content)
-        for p in pages
-        if isinstance(p.content, EpisodeContent)
-    }
-
-
 def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
     """Render the changed pages, mirror the assets and refresh the search shards."""
     site_dir = ws.site_dir
@@ -211,24 +202,29 @@ def write_site(ws: Workspace, inp: SiteInput) -> SiteReport:
         if not target.is_file() or target.read_bytes() != data:
             atomic_write_bytes(target, data)
 
-    # Search: re-index the shards whose records (one per fragment) changed.
-    records = _search_records(pages)
+    # Search: re-index the shards whose records (one per fragment) changed. The records are
+    # made from the episode pages' contexts, so a shard whose pages did not change (same page
+    # hashes) has the same records: they are only made for the shards indexed again.
+    contents = {
+        p.content.card.slug: p.content for p in pages if isinstance(p.content, EpisodeContent)
+    }
     old_shards: dict[str, str] = manifest.get("shard_hashes", {})
     new_shards: dict[str, str] = {}
     todo: list[tuple[list[SearchRecord], Path]] = []
     pagefind_dir = site_dir / "pagefind"
     for shard in shards:
         sid = shard_id(shard)
-        shard_records = [r for slug in shard for r in records.get(slug, ())]
+        pages_of = [(slug, new_pages[f"afleveringen/{slug}/index.html"]) for slug in shard]
         digest = hashlib.sha256(
-            "\n".join([RECORDS_VERSION, *(r.as_json() for r in shard_records)]).encode()
+            json.dumps([RECORDS_VERSION, ANALYSIS_VERSION, pages_of]).encode()
         ).hexdigest()[:24]
         new_shards[sid] = digest
         if (
             old_shards.get(sid) != digest
             or not (pagefind_dir / sid / "pagefind-entry.json").exists()
         ):
-            todo.append((shard_records, pagefind_dir / sid))
+            records = [r for slug in shard for r in episode_records(contents[slug])]
+            todo.append((records, pagefind_dir / sid))
     if todo:
         pagefind_dir.mkdir(parents=True, exist_ok=True)
         for shard_records, out in todo:  # Pagefind uses every core itself
