@@ -588,3 +588,19 @@ def test_server_compresses_text_but_not_audio(sample: Workspace) -> None:
     path = "/episodes/een-team-zonder-wij-zij/een-team-zonder-wij-zij.mp3"
     audio = client.get(path, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
     assert audio.status_code == 206 and "content-encoding" not in audio.headers
+
+
+def test_public_transcript_follows_the_transcript(sample: Workspace) -> None:
+    """The site's transcript JSON is made again only when the transcript changed (a no-op
+    rebuild reads none), and then it is."""
+    slug = INTERVIEW[0]
+    public = sample.site_dir / "transcripts" / f"{slug}.json"
+    assert "drie symposia" in public.read_text("utf-8")
+    source = sample.transcript_path(slug, "json")
+    text = source.read_text("utf-8")
+    build(sample, base_url=BASE_URL)  # nothing changed
+    assert "drie symposia" in public.read_text("utf-8")
+    source.write_text(text.replace("drie symposia", "vier symposia"), "utf-8")
+    build(sample, base_url=BASE_URL)
+    assert "vier symposia" in public.read_text("utf-8")
+    assert '"options"' not in public.read_text("utf-8")

@@ -7,8 +7,10 @@ templates; a page is rendered again only when that hash changes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import pickle
 import shutil
 from dataclasses import dataclass
@@ -118,19 +120,31 @@ def _sync_tree(files: dict[str, Path], target: Path, *, link: bool = False) -> l
 def _public_transcript(ws: Workspace, slug: str) -> Path:
     """The site's copy of ``transcripts/<slug>.json``: without how it was made (the glossary
     prompt, engine options), kept in ``.vlinder/cache/public-transcripts/`` and rewritten only
-    when it changes (so the mirror copies it only then)."""
+    when it changes (so the mirror copies it only then). The copy carries the modification time
+    of the transcript it was made from: while they match, it is not made again (a rebuild with
+    nothing changed reads no transcript)."""
+    source = ws.transcript_path(slug, "json")
+    path = ws.cache_dir / "public-transcripts" / f"{slug}.json"
     try:
-        text = ws.transcript_path(slug, "json").read_text(encoding="utf-8")
+        stamp: int | None = source.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    with contextlib.suppress(OSError):
+        if stamp is not None and path.stat().st_mtime_ns == stamp:
+            return path
+    try:
+        text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         text = ""  # unreadable: the site offers an empty document, not the broken file
     data = public_json(text).encode()
-    path = ws.cache_dir / "public-transcripts" / f"{slug}.json"
     try:
-        if path.read_bytes() == data:
-            return path
+        same = path.read_bytes() == data
     except FileNotFoundError:
-        pass
-    atomic_write_bytes(path, data)
+        same = False
+    if not same:
+        atomic_write_bytes(path, data)
+    if stamp is not None:
+        os.utime(path, ns=(stamp, stamp))
     return path
 
 
