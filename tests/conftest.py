@@ -160,3 +160,17 @@ def dialogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.fail(f"could not build the test dialogue: {why}")
         pytest.skip(f"could not build the test dialogue: {why}")
     return out
+
+
+def loaded_transcript_form(ws, slug: str) -> dict[str, str]:
+    """The transcript form as the producer app loads it: its version and a hash per segment
+    (pipeline.service.webapp.versions), so a save applies what the form changed."""
+    from pipeline.service.webapp import versions
+    from pipeline.service.webapp.editing import transcript_units
+    from pipeline.transcribe.store import load_transcript
+
+    transcript = load_transcript(ws, slug)
+    assert transcript is not None
+    units = transcript_units(transcript.segments)
+    hashes = {f"h_{unit}": digest for unit, digest in versions.hashes(units).items()}
+    return {versions.VERSION_FIELD: versions.version(units), **hashes}

@@ -356,6 +356,8 @@ def test_chapters_in_the_mp3_and_web_corrections_keep_the_cache(
 ) -> None:
     """Building feeds writes ID3 chapters into the MP3: transcribing again is still a no-op.
     A correction made in the web app is a person's: another model does not replace it."""
+    from conftest import loaded_transcript_form
+
     from pipeline.core.errors import ProtectedTranscriptError
     from pipeline.core.models import Chapter
     from pipeline.feed.chapters import read_id3_chapters, write_id3_chapters
@@ -374,7 +376,8 @@ def test_chapters_in_the_mp3_and_web_corrections_keep_the_cache(
     assert stamps == {p.name: p.stat().st_mtime_ns for p in ws.transcripts_dir.iterdir()}
 
     # the producer corrects the first sentence in the web app
-    save_transcript(ws, "lezing", {"seg_0": "Welkom bij de podcast van Vlinder."})
+    form = {**loaded_transcript_form(ws, "lezing"), "seg_0": "Welkom bij de podcast van Vlinder."}
+    save_transcript(ws, "lezing", form)
     assert transcribe(ws, "lezing").status == "cached"  # same key: nothing to do
     other = replace(episode_options(ws), beam_size=1)
     with pytest.raises(ProtectedTranscriptError, match="met de hand verbeterd.*--force"):

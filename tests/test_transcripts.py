@@ -497,6 +497,8 @@ def test_wer() -> None:
 
 
 def test_web_app_correction_is_saved_as_a_human_edit(ws: Workspace) -> None:
+    from conftest import loaded_transcript_form
+
     from pipeline.core.errors import ProtectedTranscriptError
     from pipeline.service.webapp.editing import save_transcript
     from pipeline.transcribe.store import (
@@ -510,7 +512,11 @@ def test_web_app_correction_is_saved_as_a_human_edit(ws: Workspace) -> None:
     write_transcript(ws, "lezing", sample_transcript())
     assert human_source(read_transcript_json(ws, "lezing")) is None
     assert protected_reason(ws, "lezing") is None
-    message = save_transcript(ws, "lezing", {"seg_0": "Welkom bij de podcast over Gorinchem."})
+    form = {
+        **loaded_transcript_form(ws, "lezing"),
+        "seg_0": "Welkom bij de podcast over Gorinchem.",
+    }
+    message = save_transcript(ws, "lezing", form)
     assert message.startswith("1 zin(nen) verbeterd")
     data = read_transcript_json(ws, "lezing")
     assert data["options"]["human_edited"] is True and data["engine"] == "faster-whisper"
