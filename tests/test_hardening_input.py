@@ -29,6 +29,7 @@ from pipeline.core.models import EpisodeMeta
 from pipeline.core.text import clean_text
 from pipeline.core.workspace import Workspace
 from pipeline.service import jobs
+from pipeline.service import uploads as upload_folder
 from pipeline.service.messages import without_paths
 from pipeline.transcribe.formats.readers import parse_transcript_file
 
@@ -251,10 +252,10 @@ def test_a_slug_over_255_characters_is_a_clear_error(
 
 # --- 6: uploads cleaned up, failed jobs deletable ------------------------------------------------
 def test_stale_parts_and_finished_uploads_are_removed(ws: Workspace, speech_wav: Path) -> None:
-    folder = jobs.uploads_dir(ws)
+    folder = upload_folder.uploads_dir(ws)
     stale = folder / "dood.part"
     stale.write_bytes(b"x" * 1000)
-    old = time.time() - jobs.PART_STALE_S - 60
+    old = time.time() - upload_folder.PART_STALE_S - 60
     os.utime(stale, (old, old))
     fresh = folder / "bezig.part"
     fresh.write_bytes(b"x")
@@ -266,19 +267,19 @@ def test_stale_parts_and_finished_uploads_are_removed(ws: Workspace, speech_wav:
     with open_catalogue(ws) as cat:
         cat.update_job(failed.id, state="failed", error="kapot")
         cat.update_job(finished.id, state="done", stage="done")
-    done = jobs.clean_uploads(ws)
+    done = upload_folder.clean_uploads(ws)
     assert sorted(done.removed) == sorted(["dood.part", "wees.upload", f"{finished.id}.upload"])
     assert uploads(ws) == sorted(["bezig.part", f"{failed.id}.upload"])
-    later = jobs.clean_uploads(ws, now=time.time() + jobs.KEEP_FAILED_S + 60)
+    later = upload_folder.clean_uploads(ws, now=time.time() + upload_folder.KEEP_FAILED_S + 60)
     assert f"{failed.id}.upload" in later.removed and "bezig.part" in later.removed
 
 
 def test_the_janitor_cleans_at_start(ws: Workspace) -> None:
-    stale = jobs.uploads_dir(ws) / "dood.part"
+    stale = upload_folder.uploads_dir(ws) / "dood.part"
     stale.write_bytes(b"x")
-    old = time.time() - jobs.PART_STALE_S - 60
+    old = time.time() - upload_folder.PART_STALE_S - 60
     os.utime(stale, (old, old))
-    janitor = jobs.Janitor(ws)
+    janitor = upload_folder.Janitor(ws)
     janitor.start()
     janitor.stop()
     janitor.join(30)

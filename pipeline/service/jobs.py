@@ -9,9 +9,9 @@ Guarantees:
 
 * one job at a time per worker (the default worker has one thread);
 * the upload (``.vlinder/uploads/<uuid>.upload``) is kept until its job succeeds; a failed
-  job's upload for :data:`KEEP_FAILED_S` (to retry it), or until the job is deleted;
-  :func:`clean_uploads` (at start and every :data:`CLEAN_EVERY_S`) removes the rest and the
-  ``.part`` files that killed uploads left;
+  job's upload for ``uploads.KEEP_FAILED_S`` (to retry it), or until the job is deleted;
+  :func:`pipeline.service.uploads.clean_uploads` (at start and every hour) removes the rest
+  and the ``.part`` files that killed uploads left;
 * a job left ``running`` by a killed worker is put back in the queue when a worker starts
   (:func:`recover`), and every stage resumes: ingest is skipped once the episode exists,
   transcription and tagging skip what is up to date, publishing is idempotent.
@@ -29,7 +29,6 @@ import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,17 +53,14 @@ from pipeline.core.workspace import Workspace
 from pipeline.ingest import find_duplicate, ingest
 from pipeline.ingest.audio import AudioInfo, probe, sha256_file
 from pipeline.service.messages import without_paths
+from pipeline.service.uploads import UPLOAD_SUFFIX, Janitor, new_upload_path, uploads_dir
 
 log = logging.getLogger(__name__)
 
 TASK_NAME = "vlinder.process_upload"
-UPLOAD_SUFFIX = ".upload"
 STAGES = ("queued", "ingest", "transcribe", "tag", "publish", "done")
 HEARTBEAT_S = 15.0
 STALE_AFTER_S = 300.0  # a running job without a heartbeat this long is taken over
-PART_STALE_S = 3600.0  # an upload's .part not written to this long was given up
-KEEP_FAILED_S = 7 * 24 * 3600.0  # a failed job's upload is kept this long, for a retry
-CLEAN_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -134,17 +130,6 @@ def job_meta(params: dict[str, Any], source_name: str = "") -> EpisodeMeta:
         kind=str(params.get("kind") or "talk"),
         speaker_count=params.get("speaker_count"),
     )
-
-
-def uploads_dir(ws: Workspace) -> Path:
-    path = ws.state_dir / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def new_upload_path(ws: Workspace) -> Path:
-    """A fresh ``.vlinder/uploads/<uuid>.upload``: client file names never become paths."""
-    return uploads_dir(ws) / f"{uuid.uuid4().hex}{UPLOAD_SUFFIX}"
 
 
 def get_job(ws: Workspace, job_id: str) -> Job:
@@ -314,79 +299,6 @@ def delete_job(ws: Workspace, job_id: str) -> None:
             raise InputError("alleen een mislukte of afgeronde taak kan worden verwijderd")
     if row["upload"]:
         (uploads_dir(ws) / row["upload"]).unlink(missing_ok=True)
-
-
-@dataclass(frozen=True)
-class Cleanup:
-    """What :func:`clean_uploads` removed (file names in ``.vlinder/uploads``)."""
-
-    removed: tuple[str, ...]
-    freed: int  # bytes
-
-
-def clean_uploads(ws: Workspace, *, now: float | None = None) -> Cleanup:
-    """Remove what no job needs from ``.vlinder/uploads``: ``.part`` files not written to for
-    :data:`PART_STALE_S` (a killed or abandoned upload), the uploads of finished jobs, of
-    failed jobs after :data:`KEEP_FAILED_S`, and uploads without a job (older than
-    :data:`PART_STALE_S`: a job is recorded right after its upload is complete)."""
-    folder = uploads_dir(ws)
-    now = time.time() if now is None else now
-    with open_catalogue(ws) as cat:
-        jobs = {row["upload"]: row for row in cat.jobs_with_upload()}
-    removed: list[str] = []
-    freed = 0
-    for path in sorted(folder.iterdir()):
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        age = now - st.st_mtime
-        row = jobs.get(path.name)
-        if path.suffix == ".part" or row is None:
-            stale = age > PART_STALE_S
-        elif row["state"] == "done":
-            stale = True
-        elif row["state"] == "failed":
-            stale = now - _timestamp(row["updated"]) > KEEP_FAILED_S
-        else:
-            stale = False
-        if stale and path.is_file():
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed.append(path.name)
-                freed += st.st_size
-    return Cleanup(tuple(removed), freed)
-
-
-def _timestamp(iso: str) -> float:
-    try:
-        return dt.datetime.fromisoformat(iso).timestamp()
-    except ValueError:
-        return 0.0
-
-
-class Janitor(threading.Thread):
-    """:func:`clean_uploads` when the service starts and every :data:`CLEAN_EVERY_S`."""
-
-    def __init__(self, ws: Workspace, every: float = CLEAN_EVERY_S):
-        super().__init__(name="vlinder-janitor", daemon=True)
-        self.ws = ws
-        self.every = every
-        self.stop_event = threading.Event()
-
-    def run(self) -> None:
-        while True:
-            try:
-                done = clean_uploads(self.ws)
-                if done.removed:
-                    log.info("removed %d stale upload(s), %d bytes", len(done.removed), done.freed)
-            except Exception:  # never take the service down for a cleanup
-                log.exception("cleaning the uploads failed")
-            if self.stop_event.wait(self.every):
-                return
-
-    def stop(self) -> None:
-        self.stop_event.set()
 
 
 def retry(ws: Workspace, job_id: str) -> Job:

@@ -35,8 +35,9 @@ from pipeline import flows
 from pipeline.core.baseurl import serve_base_url, served_url, serving
 from pipeline.core.errors import VlinderError
 from pipeline.core.workspace import Workspace
-from pipeline.service.jobs import InProcessWorker, Janitor
+from pipeline.service.jobs import InProcessWorker
 from pipeline.service.messages import build_lines
+from pipeline.service.uploads import Janitor
 from pipeline.service.webapp import mount
 from pipeline.site.hosting import headers_for
 

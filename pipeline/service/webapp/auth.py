@@ -29,7 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from starlette.requests import HTTPConnection
+import anyio
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.catalogue import open_catalogue
@@ -37,6 +39,8 @@ from pipeline.core.errors import WorkspaceError
 from pipeline.core.workspace import Workspace, atomic_write_text
 
 TOKEN_FILE = "producer-token"
+PUBLIC_PATHS = ("/login", "/static/")
+NOT_LOGGED_IN = "Je bent niet (meer) ingelogd. Log opnieuw in en probeer het nog eens."
 SESSION_COOKIE = "vlinder_producent"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -221,7 +225,7 @@ class Sessions:
 
 
 def logged_in(conn: HTTPConnection) -> bool:
-    """Set by :class:`pipeline.service.webapp.views.RequireLogin` after checking the session."""
+    """Set by :class:`pipeline.service.webapp.auth.RequireLogin` after checking the session."""
     return conn.scope.get("vlinder.logged_in") is True
 
 
@@ -299,3 +303,42 @@ class LoginThrottle:
 
 def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
+
+
+class RequireLogin:
+    """Pure ASGI guard (streaming bodies pass through untouched): no live server-side session,
+    no access. Marks the scope (``auth.logged_in``) for the views and templates."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        sessions: Sessions,
+        refuse: Callable[[Request, int, str], Response],
+    ):
+        self.app = app
+        self.sessions = sessions
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        session_id = scope.get("session", {}).get(SESSION_ID)
+        live = bool(session_id) and await anyio.to_thread.run_sync(self.sessions.valid, session_id)
+        scope["vlinder.logged_in"] = live
+        path = scope["path"][len(scope.get("root_path", "")) :] or "/"
+        if live or (
+            scope["path"].startswith(scope.get("root_path", "")) and path.startswith(PUBLIC_PATHS)
+        ):
+            await self.app(scope, receive, send)
+            return
+        if session_id:  # a logged-out, expired or revoked session: forget it
+            scope["session"].pop(SESSION_ID, None)
+        if scope["method"] in ("GET", "HEAD") and "text/html" in header(scope, b"accept"):
+            response: Response = RedirectResponse(
+                f"{scope.get('root_path', '')}/login", status_code=303
+            )
+        else:
+            response = self.refuse(Request(scope, receive), 401, NOT_LOGGED_IN)
+        await response(scope, receive, send)

@@ -22,7 +22,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from pipeline.core.workspace import Workspace
-from pipeline.service.jobs import new_upload_path
+from pipeline.service.uploads import new_upload_path
 
 FILE_FIELD = "file"
 MAX_FIELD_BYTES = 64 * 1024

@@ -31,7 +31,6 @@ from starlette.responses import (
 )
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline import flows
 from pipeline.core.episodes import EpisodeScan, clean_meta, load_episode, parse_date, scan_episodes
@@ -70,8 +69,6 @@ STATE_LABELS = {
     "done": "klaar",
     "failed": "mislukt",
 }
-PUBLIC_PATHS = ("/login", "/static/")
-NOT_LOGGED_IN = "Je bent niet (meer) ingelogd. Log opnieuw in en probeer het nog eens."
 TOO_MANY = "Te veel mislukte pogingen om in te loggen. Probeer het over {seconds} s opnieuw."
 ERROR_TITLES = {
     400: "Dat lukte niet",
@@ -121,45 +118,6 @@ def job_payload(job: jobs.Job, base: str) -> dict[str, Any]:
     data["percent"] = round(job.progress * 100)
     data["episode_url"] = f"{base}/afleveringen/{quote(job.slug)}" if job.slug else ""
     return data
-
-
-class RequireLogin:
-    """Pure ASGI guard (streaming bodies pass through untouched): no live server-side session,
-    no access. Marks the scope (``auth.logged_in``) for the views and templates."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        sessions: auth.Sessions,
-        refuse: Callable[[Request, int, str], Response],
-    ):
-        self.app = app
-        self.sessions = sessions
-        self.refuse = refuse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        session_id = scope.get("session", {}).get(auth.SESSION_ID)
-        live = bool(session_id) and await anyio.to_thread.run_sync(self.sessions.valid, session_id)
-        scope["vlinder.logged_in"] = live
-        path = scope["path"][len(scope.get("root_path", "")) :] or "/"
-        if live or (
-            scope["path"].startswith(scope.get("root_path", "")) and path.startswith(PUBLIC_PATHS)
-        ):
-            await self.app(scope, receive, send)
-            return
-        if session_id:  # a logged-out, expired or revoked session: forget it
-            scope["session"].pop(auth.SESSION_ID, None)
-        if scope["method"] in ("GET", "HEAD") and "text/html" in auth.header(scope, b"accept"):
-            response: Response = RedirectResponse(
-                f"{scope.get('root_path', '')}/login", status_code=303
-            )
-        else:
-            response = self.refuse(Request(scope, receive), 401, NOT_LOGGED_IN)
-        await response(scope, receive, send)
 
 
 def _place(part: str, form: FormData) -> str:
@@ -619,7 +577,7 @@ def build_app(ws: Workspace, *, cookie_path: str = "/producent") -> Starlette:
                 path=cookie_path,
                 same_site="lax",
             ),
-            Middleware(RequireLogin, sessions=views.sessions, refuse=views.error),
+            Middleware(auth.RequireLogin, sessions=views.sessions, refuse=views.error),
         ],
         exception_handlers=_error_handlers(views),
     )
